@@ -1,0 +1,99 @@
+// Objects tests need in the cluster: Nodes with addresses, and ServiceAccount tokens.
+import type { KubeNode, NodeAddress } from './csr.ts';
+import { KubeApiError, MERGE_PATCH, type KubeClient } from './kube.ts';
+import { ensureNamespace } from './manifests.ts';
+
+export interface CreateNodeOptions {
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** The addresses a typical node reports: its host name and one internal IP. */
+export function defaultNodeAddresses(name: string, internalIP = '127.0.0.1'): NodeAddress[] {
+  return [
+    { type: 'Hostname', address: name },
+    { type: 'InternalIP', address: internalIP },
+  ];
+}
+
+/**
+ * Creates Node `name` as admin, then writes status.addresses through the status subresource,
+ * the way a kubelet registers and then reports its addresses (create ignores status for
+ * objects with a status subresource in some versions; the PATCH makes it explicit).
+ */
+export async function createNode(
+  harness: { readonly admin: KubeClient },
+  name: string,
+  addresses: readonly NodeAddress[] = defaultNodeAddresses(name),
+  options: CreateNodeOptions = {},
+): Promise<KubeNode> {
+  const created = await harness.admin.post<KubeNode>('/api/v1/nodes', {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...options.labels } },
+    status: { addresses },
+  });
+  if (JSON.stringify(created.status?.addresses ?? []) === JSON.stringify(addresses)) return created;
+  return harness.admin.patch<KubeNode>(
+    `/api/v1/nodes/${encodeURIComponent(name)}/status`,
+    { status: { addresses } },
+    MERGE_PATCH,
+  );
+}
+
+export interface TokenOptions {
+  /** Default 3600 (the apiserver's minimum is 600). */
+  readonly expirationSeconds?: number;
+  readonly audiences?: readonly string[];
+}
+
+const DEPLOYED_SA = { namespace: 'stampede-system', name: 'stampede-approver' };
+
+async function createIfMissing(client: KubeClient, path: string, body: unknown): Promise<void> {
+  const res = await client.request('POST', path, body);
+  if (res.status >= 400 && res.status !== 409)
+    throw new KubeApiError('POST', path, res.status, res.body);
+}
+
+/** Ensures the ServiceAccount (and its approver binding), then asks TokenRequest for a token. */
+export async function requestServiceAccountToken(
+  admin: KubeClient,
+  namespace: string,
+  name: string,
+  options: TokenOptions = {},
+): Promise<string> {
+  await ensureNamespace(admin, namespace);
+  await createIfMissing(
+    admin,
+    `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts`,
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name, namespace },
+    },
+  );
+  if (namespace !== DEPLOYED_SA.namespace || name !== DEPLOYED_SA.name) {
+    await createIfMissing(admin, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: `stampede-approver:${namespace}:${name}` },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'stampede-approver',
+      },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    });
+  }
+  const response = await admin.post<{ status: { token: string } }>(
+    `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}/token`,
+    {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: {
+        expirationSeconds: options.expirationSeconds ?? 3600,
+        ...(options.audiences !== undefined ? { audiences: options.audiences } : {}),
+      },
+    },
+  );
+  return response.status.token;
+}

@@ -1,0 +1,57 @@
+// @stampede/harness: a real control plane (etcd, kube-apiserver, kube-controller-manager) and a
+// real Redis for tests, the demo and load tests. Test support only: never import it from a
+// production service (it spawns processes, holds CA keys in memory and installs exit hooks).
+export { startControlPlane, ControlPlane } from './controlplane.ts';
+export type { ControlPlaneOptions, ControlPlanePorts, StartupTimings } from './controlplane.ts';
+export { startRedis, RedisServer } from './redis.ts';
+export type { RedisOptions } from './redis.ts';
+export { KubeletEmulator, CsrNotIssuedError, servingSans, parseSubjectAltName } from './kubelet.ts';
+export type {
+  KubeletEmulatorOptions,
+  KubeletHarness,
+  CreateCsrOptions,
+  CsrTimings,
+  IssuedServingCertificate,
+} from './kubelet.ts';
+export { KubeClient, KubeApiError, MERGE_PATCH, APPLY_PATCH } from './kube.ts';
+export type {
+  KubeCredentials,
+  KubeResponse,
+  KubeStatus,
+  WatchEvent,
+  RequestOptions,
+} from './kube.ts';
+export {
+  CSR_PATH,
+  KUBELET_SERVING_SIGNER,
+  KUBELET_SERVING_USAGES,
+  csrManifest,
+  condition,
+  issuedCertificate,
+  setApprovalCondition,
+} from './csr.ts';
+export type {
+  CertificateSigningRequest,
+  CsrCondition,
+  KubeNode,
+  NodeAddress,
+  ObjectMeta,
+} from './csr.ts';
+export { ClusterPki } from './cluster-pki.ts';
+export type { ClientIdentity, IssueOptions, PkiPaths } from './cluster-pki.ts';
+export { CertificateAuthority, createCsr, generateKeyPair, toPem, fromPem } from './pki.ts';
+export type {
+  KeyPair,
+  DistinguishedName,
+  CertificateTemplate,
+  CsrTemplate,
+  IssuedCertificate,
+} from './pki.ts';
+export { defaultNodeAddresses } from './fixtures.ts';
+export type { CreateNodeOptions, TokenOptions } from './fixtures.ts';
+export { kubeconfigYaml, writeKubeconfig } from './kubeconfig.ts';
+export { applyFile, applyManifests, parseManifests, rbacDir, repoRoot } from './manifests.ts';
+export { redisCommand } from './resp.ts';
+export type { RespValue } from './resp.ts';
+export { killEverythingNow } from './teardown.ts';
+export { freePort } from './util.ts';

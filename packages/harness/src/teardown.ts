@@ -1,0 +1,102 @@
+// Leak-proof teardown. Three layers, because each one alone misses a case:
+//  1. `stop()` on each handle: graceful (SIGTERM, then SIGKILL after a timeout), per process group.
+//  2. Process hooks ('exit', SIGINT, SIGTERM, SIGHUP): synchronous SIGKILL of every registered
+//     group and removal of every registered directory, for a test file that throws or is cancelled.
+//  3. A detached reaper (./reaper-main.ts): it outlives a SIGKILLed parent, which runs no hooks.
+// Every child runs in its own process group (spawn's `detached`), so killing the group also kills
+// whatever the child forked, and a Ctrl-C aimed at the test runner's group does not reach it
+// before we do.
+import { spawn } from 'node:child_process';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { processStartTime } from './reaper-registry.ts';
+
+const groups = new Set<number>();
+const dirs = new Set<string>();
+const registryFile = join(tmpdir(), `stampede-harness-reaper-${process.pid}.json`);
+let reaperPid: number | undefined;
+let hooksInstalled = false;
+
+function writeRegistry(): void {
+  ensureReaper();
+  const tmp = `${registryFile}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ pgids: [...groups], dirs: [...dirs] }));
+  renameSync(tmp, registryFile);
+}
+
+function ensureReaper(): void {
+  installHooks();
+  if (reaperPid !== undefined) return;
+  const script = fileURLToPath(new URL('./reaper-main.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [script, String(process.pid), processStartTime(process.pid), registryFile],
+    { detached: true, stdio: 'ignore' },
+  );
+  child.unref();
+  reaperPid = child.pid;
+}
+
+/** Kills everything still registered, synchronously: safe inside an 'exit' handler. */
+export function killEverythingNow(): void {
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // ESRCH: already gone.
+    }
+  }
+  groups.clear();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  dirs.clear();
+  rmSync(registryFile, { force: true });
+  if (reaperPid !== undefined) {
+    try {
+      process.kill(reaperPid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+    reaperPid = undefined;
+  }
+}
+
+function installHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', killEverythingNow);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      killEverythingNow();
+      // If nobody else handles the signal, restore the default action (terminate) and re-raise,
+      // so the exit status still says "killed by SIGINT/SIGTERM".
+      process.removeListener(signal, onSignal);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+export function registerGroup(pgid: number): void {
+  groups.add(pgid);
+  writeRegistry();
+}
+
+export function unregisterGroup(pgid: number): void {
+  if (groups.delete(pgid)) writeRegistry();
+}
+
+export function registerDir(dir: string): void {
+  dirs.add(dir);
+  writeRegistry();
+}
+
+export function unregisterDir(dir: string): void {
+  if (dirs.delete(dir)) writeRegistry();
+}
+
+/** For tests: the reaper of this process, if one has been started. */
+export function reaperProcessId(): number | undefined {
+  return reaperPid;
+}
