@@ -1,1 +1,21 @@
-export {};
+export * as der from './der.ts';
+export { parseIpBytes } from './ip.ts';
+export { keyPairFrom, testKey, type KeyPair, type KeySpec } from './keys.ts';
+export {
+  Oids,
+  buildCsr,
+  encodeExtension,
+  encodeGeneralName,
+  encodeName,
+  encodePem,
+  kubeletCsr,
+  type AttributeSpec,
+  type BuildCsrOptions,
+  type BuiltCsr,
+  type ExtensionSpec,
+  type HashName,
+  type KubeletCsrOptions,
+  type PemOptions,
+  type RdnSpec,
+  type SanSpec,
+} from './csr.ts';
