@@ -53,5 +53,5 @@ export { kubeconfigYaml, writeKubeconfig } from './kubeconfig.ts';
 export { applyFile, applyManifests, parseManifests, rbacDir, repoRoot } from './manifests.ts';
 export { redisCommand } from './resp.ts';
 export type { RespValue } from './resp.ts';
-export { killEverythingNow } from './teardown.ts';
+export { killEverythingNow, reaperProcessId } from './teardown.ts';
 export { freePort } from './util.ts';
