@@ -58,6 +58,8 @@ export default tseslint.config(
   },
   {
     files: purePackages,
+    // Tests of a pure package may use node:test and node:assert; the code under test may not.
+    ignores: ['**/*.test.ts', '**/*.bench.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -1,0 +1,32 @@
+export {
+  createRedisConnection,
+  reconnectDelay,
+  redactRedisUrl,
+  waitForReady,
+} from './connection.ts';
+export type { RedisConnectionOptions, RedisRole } from './connection.ts';
+export { MalformedJobError, RetryLaterError, ThrottledError } from './errors.ts';
+export type { QueueLogger } from './logger.ts';
+export {
+  APPROVAL_ATTEMPTS,
+  APPROVAL_BACKOFF,
+  clampPriority,
+  createApprovalQueue,
+} from './producer.ts';
+export type { ApprovalQueue, EnqueueItem, JobRetention } from './producer.ts';
+export { backoffDelay, createApprovalWorker, retryDelay } from './worker.ts';
+export type {
+  ApprovalProcessor,
+  ApprovalWorker,
+  ApprovalWorkerOptions,
+  BackoffOptions,
+  JobContext,
+} from './worker.ts';
+export { createAddressIndex } from './address-index.ts';
+export type {
+  AddressIndex,
+  Claimant,
+  ClaimantsLookup,
+  IndexedNode,
+  SyncResult,
+} from './address-index.ts';

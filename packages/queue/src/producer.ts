@@ -1,0 +1,111 @@
+// The producer side of the approval queue: typed, deduplicated enqueue (docs/adr/0005).
+import { Queue } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { APPROVAL_JOB, APPROVAL_QUEUE, QUEUE_PREFIX, deduplicationId } from '@stampede/contracts';
+import type { CsrJob } from '@stampede/contracts';
+
+/** One job to enqueue. */
+export interface EnqueueItem {
+  readonly job: CsrJob;
+  /**
+   * 1 (soonest) to 2 097 151. The watcher passes the CSR's rank among its requester's pending CSRs,
+   * so one flooding requester queues behind everyone else (docs/adr/0006). Default 1.
+   */
+  readonly priority?: number;
+}
+
+export interface ApprovalQueue {
+  /** Adds a job unless one for the same CSR uid is waiting, delayed or active. */
+  enqueue(item: EnqueueItem): Promise<void>;
+  /** The same, for many jobs in one round trip. */
+  enqueueBulk(items: readonly EnqueueItem[]): Promise<void>;
+  /** Waiting, prioritized, delayed, active, completed and failed counts. */
+  counts(): Promise<Readonly<Record<string, number>>>;
+  /** The underlying BullMQ queue, for dashboards and tests. */
+  readonly queue: Queue<CsrJob>;
+  close(): Promise<void>;
+}
+
+export interface JobRetention {
+  /** Seconds a completed job stays visible. Default 3 600. */
+  readonly completedAgeSeconds?: number;
+  /** Seconds a failed job stays visible. Default 86 400. */
+  readonly failedAgeSeconds?: number;
+  /** At most this many of each. Default 10 000. */
+  readonly count?: number;
+}
+
+const MAX_PRIORITY = 2_097_151;
+
+/**
+ * Attempts per job. With the worker's backoff capped at 30 s this spans well over the policy's
+ * 10-minute grace window; a job that still runs out fails, and the watcher's next relist enqueues
+ * the CSR afresh if it is still pending.
+ */
+export const APPROVAL_ATTEMPTS = 60;
+
+/** The custom backoff type; its delays come from the worker's backoffStrategy (worker.ts). */
+export const APPROVAL_BACKOFF = 'stampede';
+
+export function clampPriority(priority: number | undefined): number {
+  if (priority === undefined || !Number.isFinite(priority)) return 1;
+  return Math.min(MAX_PRIORITY, Math.max(1, Math.trunc(priority)));
+}
+
+/**
+ * Deduplication, not a custom jobId: the key lives only while the job is unfinished, so a completed
+ * or failed job never blocks a later enqueue of a CSR that is still pending, and finished jobs can be
+ * kept for inspection without that cost. A flushed Redis has no keys: the next enqueue creates jobs.
+ */
+function jobOptions(item: EnqueueItem, retention: Required<JobRetention>): JobsOptions {
+  return {
+    deduplication: { id: deduplicationId(item.job.uid) },
+    priority: clampPriority(item.priority),
+    attempts: APPROVAL_ATTEMPTS,
+    backoff: { type: APPROVAL_BACKOFF },
+    removeOnComplete: { age: retention.completedAgeSeconds, count: retention.count },
+    removeOnFail: { age: retention.failedAgeSeconds, count: retention.count },
+  };
+}
+
+/**
+ * The producer. `connection` should be a producer connection (createRedisConnection role
+ * `producer`): adds fail fast while Redis is down instead of piling up in memory.
+ */
+export function createApprovalQueue(
+  connection: Redis,
+  retention: JobRetention = {},
+): ApprovalQueue {
+  const queue = new Queue<CsrJob>(APPROVAL_QUEUE, { connection, prefix: QUEUE_PREFIX });
+  const keep: Required<JobRetention> = {
+    completedAgeSeconds: retention.completedAgeSeconds ?? 3_600,
+    failedAgeSeconds: retention.failedAgeSeconds ?? 86_400,
+    count: retention.count ?? 10_000,
+  };
+  return {
+    queue,
+    async enqueue(item) {
+      await queue.add(APPROVAL_JOB, item.job, jobOptions(item, keep));
+    },
+    async enqueueBulk(items) {
+      if (items.length === 0) return;
+      await queue.addBulk(
+        items.map(item => ({ name: APPROVAL_JOB, data: item.job, opts: jobOptions(item, keep) })),
+      );
+    },
+    async counts() {
+      return queue.getJobCounts(
+        'waiting',
+        'prioritized',
+        'delayed',
+        'active',
+        'completed',
+        'failed',
+      );
+    },
+    async close() {
+      await queue.close();
+    },
+  };
+}
