@@ -1,3 +1,19 @@
 export type * from './types.ts';
 export { parseCsr, parseCsrDer } from './csr/pkcs10.ts';
 export { MAX_REQUEST_BYTES } from './csr/pem.ts';
+export { decide } from './decide.ts';
+export {
+  evaluate,
+  requiredFacts,
+  triage,
+  KUBELET_SERVING_SIGNER,
+  MAX_MESSAGE_LENGTH,
+} from './evaluate.ts';
+export type { EvaluateInput, RequiredFacts } from './evaluate.ts';
+export { defaultPolicy, loadPolicy, policyConfigSchema } from './policy.ts';
+export type { LoadPolicyResult, OwnershipMode, Policy, PolicyConfig } from './policy.ts';
+export { checks, nodeNameFromUsername } from './checks/index.ts';
+export type { Check, CheckContext, CheckResult, FactContext } from './checks/index.ts';
+export { reportedAddressKeys } from './checks/ownership.ts';
+export { normaliseDnsName } from './dns.ts';
+export { parseIp } from './ip.ts';

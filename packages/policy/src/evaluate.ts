@@ -1,0 +1,218 @@
+// The decision algorithm over an already-parsed request (design/policy.md, "Outcomes"):
+// fact-free rules first, all of them, and deny at once if any fails; then the facts (retry while one
+// is missing for a reason that may pass); then the rules that read facts. decide.ts adds triage and
+// parsing in front of this.
+import { checks } from './checks/index.ts';
+import { nodeNameFromUsername } from './checks/requester.ts';
+import { requestedSans } from './checks/sans.ts';
+import { show, violation } from './checks/context.ts';
+import type { Check, CheckContext, CheckResult, FactContext } from './checks/context.ts';
+import type { Policy } from './policy.ts';
+import type {
+  CsrRequest,
+  Decision,
+  FactName,
+  Facts,
+  NodeFact,
+  ParseResult,
+  SignatureVerifier,
+  Violation,
+} from './types.ts';
+
+export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
+const SETTLED_CONDITIONS: readonly string[] = ['Approved', 'Denied', 'Failed'];
+/** Condition messages stay readable in `kubectl describe` and far below API object limits. */
+export const MAX_MESSAGE_LENGTH = 4096;
+
+/** Rules 1–2: why this CSR is not ours to decide (write nothing), or undefined. */
+export function triage(request: CsrRequest): Violation | undefined {
+  if (request.signerName !== KUBELET_SERVING_SIGNER) {
+    return violation('SignerMismatch', `signer is not ${KUBELET_SERVING_SIGNER}`);
+  }
+  const settled = SETTLED_CONDITIONS.find(type => request.conditionTypes.includes(type));
+  if (settled !== undefined)
+    return violation('AlreadyDecided', `CSR already has condition ${settled}`);
+  if (request.hasCertificate) return violation('AlreadyIssued', 'CSR already has a certificate');
+  if (request.deleting) return violation('Deleting', 'CSR is being deleted');
+  return undefined;
+}
+
+type RequestRow = Extract<Check, { needs: readonly [] }>;
+type FactRow = Extract<Check, { needs: readonly [FactName, ...FactName[]] }>;
+const requestRows = checks.filter((row): row is RequestRow => row.needs.length === 0);
+const factRows = checks.filter((row): row is FactRow => row.needs.length > 0);
+
+/** What the shell must fetch before decide() can approve: the Node, and any fact an enabled rule reads. */
+export interface RequiredFacts {
+  /** The Node to GET, or undefined when the username is not a node identity (decide denies it). */
+  readonly nodeName: string | undefined;
+  /** Always includes `node`: the Node must exist (NodeNotFound after the grace window). */
+  readonly facts: readonly FactName[];
+}
+
+export function requiredFacts(request: CsrRequest, policy: Policy): RequiredFacts {
+  const facts = new Set<FactName>(['node']);
+  for (const row of factRows)
+    if (row.enabled(policy)) for (const fact of row.needs) facts.add(fact);
+  return { nodeName: nodeNameFromUsername(request.username), facts: [...facts] };
+}
+
+function collect(into: Violation[], result: CheckResult): void {
+  if (result === undefined) return;
+  if ('code' in result) into.push(result);
+  else into.push(...result);
+}
+
+function joinCapped(parts: readonly string[]): string {
+  let message = '';
+  for (const [i, part] of parts.entries()) {
+    const next = message === '' ? part : `${message}; ${part}`;
+    const more = `; … and ${parts.length - i} more`;
+    if (next.length + (i < parts.length - 1 ? more.length : 0) > MAX_MESSAGE_LENGTH) {
+      return message === '' ? part.slice(0, MAX_MESSAGE_LENGTH) : `${message}${more}`;
+    }
+    message = next;
+  }
+  return message;
+}
+
+function deny(violations: readonly Violation[], policy: Policy): Decision {
+  const first = violations[0] ?? violation('Denied', 'denied');
+  return {
+    kind: 'deny',
+    reason: first.code,
+    message: joinCapped(violations.map(v => `${v.code}: ${v.message}`)),
+    violations,
+    leavePending: policy.onViolation === 'leave-pending',
+  };
+}
+
+const retry = (fact: FactName, reason: Violation): Decision => ({ kind: 'retry', fact, reason });
+
+export interface EvaluateInput {
+  readonly request: CsrRequest;
+  /** The parse result, or undefined when the request is larger than maxRequestBytes. */
+  readonly parsed: ParseResult | undefined;
+  readonly policy: Policy;
+  readonly facts: Facts;
+  readonly verifier: SignatureVerifier;
+}
+
+/** The Node, or the decision to make while it is missing. */
+function resolveNode(ctx: CheckContext, facts: Facts): NodeFact | Decision {
+  const { node } = facts;
+  const name = ctx.nodeName ?? '';
+  switch (node.state) {
+    case 'unavailable':
+      return retry(
+        'node',
+        violation('NodeUnavailable', `could not read Node ${name}: ${node.reason}`),
+      );
+    case 'absent': {
+      const graceMs = ctx.policy.nodeGraceSeconds * 1000;
+      const waitedMs = facts.nowMs - ctx.request.createdAtMs;
+      if (waitedMs > graceMs) {
+        const message = `Node ${name} does not exist ${ctx.policy.nodeGraceSeconds} s after the CSR was created`;
+        return deny([violation('NodeNotFound', message)], ctx.policy);
+      }
+      const left = Math.ceil((graceMs - waitedMs) / 1000);
+      return retry(
+        'node',
+        violation('NodeNotFound', `Node ${name} not found yet (${left} s of grace left)`),
+      );
+    }
+    case 'known':
+      if (node.value.name !== name) {
+        const other = show(node.value.name);
+        return retry(
+          'node',
+          violation('NodeUnavailable', `fact is for Node ${other}, not ${name}`),
+        );
+      }
+      return node.value;
+  }
+}
+
+function factContext(ctx: CheckContext, node: NodeFact, facts: Facts): FactContext {
+  const { claimants, authorization } = facts;
+  return {
+    ...ctx,
+    node,
+    // Rows declare what they read (`needs`) and run only once it is known; reading an unknown fact is
+    // a programming error, and it fails loudly rather than open.
+    claimants:
+      claimants.state === 'known'
+        ? claimants.value
+        : () => {
+            throw new Error('claimants read without being declared in needs');
+          },
+    authorization: authorization.state === 'known' ? authorization.value : undefined,
+  };
+}
+
+function missingFact(facts: Facts, fact: FactName): Violation | undefined {
+  const value = facts[fact];
+  if (fact === 'node' || value.state === 'known') return undefined;
+  const why = value.state === 'unavailable' ? value.reason : 'not reported';
+  const code = fact === 'claimants' ? 'ClaimantsUnavailable' : 'AuthorizationUnavailable';
+  return violation(code, `${fact} unavailable: ${why}`);
+}
+
+/** Runs each enabled fact row whose facts are known; returns the retry for the first missing fact. */
+function runFactRows(
+  ctx: FactContext,
+  facts: Facts,
+  violations: Violation[],
+  passed: string[],
+): Decision | undefined {
+  let pending: Decision | undefined;
+  for (const row of factRows.filter(r => r.enabled(ctx.policy))) {
+    const missing = row.needs
+      .map(fact => ({ fact, reason: missingFact(facts, fact) }))
+      .find(m => m.reason !== undefined);
+    if (missing?.reason !== undefined) {
+      pending ??= retry(missing.fact, missing.reason);
+      continue;
+    }
+    collect(violations, row.check(ctx));
+    passed.push(row.name);
+  }
+  return pending;
+}
+
+/** Rules 3–16 over a request whose triage passed. Never approves unless every enabled row ran clean. */
+export function evaluate(input: EvaluateInput): Decision {
+  const { request, parsed, policy, facts, verifier } = input;
+  const ctx: CheckContext = {
+    request,
+    policy,
+    nodeName: nodeNameFromUsername(request.username),
+    parsed,
+    sans: parsed?.ok === true ? requestedSans(parsed.csr.sans) : [],
+    verifier,
+  };
+  const violations: Violation[] = [];
+  for (const row of requestRows) collect(violations, row.check(ctx));
+  if (violations.length > 0) return deny(violations, policy);
+
+  const node = resolveNode(ctx, facts);
+  if ('kind' in node) return node;
+  const passed = requestRows.map(row => row.name);
+  const pending = runFactRows(factContext(ctx, node, facts), facts, violations, passed);
+  const noAddressesYet =
+    node.addresses.length === 0 && violations.some(v => v.code === 'SanNotOwned');
+  const graceLeft = facts.nowMs - request.createdAtMs <= policy.nodeGraceSeconds * 1000;
+  if (noAddressesYet && graceLeft) {
+    return retry(
+      'node',
+      violation('NodeHasNoAddresses', `Node ${node.name} reports no addresses yet`),
+    );
+  }
+  if (violations.length > 0) return deny(violations, policy);
+  if (pending !== undefined) return pending;
+  return {
+    kind: 'approve',
+    reason: 'AutoApproved',
+    message: `stampede approved a serving certificate for Node ${node.name}: passed ${['Node exists', ...passed].join(', ')}`,
+  };
+}

@@ -1,0 +1,270 @@
+// The policy configuration: a strict schema with the spec's safe defaults (design/policy.md,
+// "Configurable, with safe defaults"), compiled once at load into the form the checks read.
+// Unknown keys are errors: a typo in a security policy must never be silently ignored.
+import { z } from 'zod';
+import { hostnameProblem, normaliseDnsName } from './dns.ts';
+import { parseCidr, parseIpOrCidr } from './ip.ts';
+import type { Cidr } from './ip.ts';
+
+export const USAGE_DIGITAL_SIGNATURE = 'digital signature';
+export const USAGE_KEY_ENCIPHERMENT = 'key encipherment';
+export const USAGE_SERVER_AUTH = 'server auth';
+
+/** The only usage sets the kubelet-serving signer issues; a policy may allow a subset of them. */
+const SIGNER_USAGE_SETS: readonly (readonly string[])[] = [
+  [USAGE_DIGITAL_SIGNATURE, USAGE_SERVER_AUTH],
+  [USAGE_DIGITAL_SIGNATURE, USAGE_KEY_ENCIPHERMENT, USAGE_SERVER_AUTH],
+];
+
+export const OWNERSHIP_MODES = ['node-addresses', 'allow-lists-only'] as const;
+export type OwnershipMode = (typeof OWNERSHIP_MODES)[number];
+export type OnViolation = 'deny' | 'leave-pending';
+export type Curve = 'P-256' | 'P-384' | 'P-521';
+
+/** A loaded policy. Everything a check needs per CSR is precompiled here (CIDRs, regexes, sets). */
+export interface Policy {
+  /** `deny` writes Denied; `leave-pending` reports the violations but writes nothing. */
+  readonly onViolation: OnViolation;
+  readonly maxRequestBytes: number;
+  readonly maxSans: number;
+  readonly expirationSeconds: { readonly min: number; readonly max: number };
+  readonly keys: {
+    readonly ecdsaCurves: ReadonlySet<Curve>;
+    readonly rsa: { readonly enabled: boolean; readonly minBits: number; readonly maxBits: number };
+    readonly ed25519: boolean;
+  };
+  /** Each allowed set as a sorted, comma-joined key, for set-equality by string compare. */
+  readonly allowedUsageSets: readonly string[];
+  readonly subjectAccessReview: { readonly enabled: boolean; readonly subresource: string };
+  readonly clusterDomain: string;
+  readonly reserved: {
+    /** Exact names, normalised. */
+    readonly names: ReadonlySet<string>;
+    /** Suffixes with their leading dot, normalised; always includes `.svc.<clusterDomain>`. */
+    readonly nameSuffixes: readonly string[];
+    readonly ips: readonly Cidr[];
+  };
+  readonly ownership: {
+    readonly mode: OwnershipMode;
+    /** Undefined: any address (in node-addresses mode) / none (in allow-lists-only mode). */
+    readonly allowedIpCidrs: readonly Cidr[] | undefined;
+    /** Normalised, without a leading dot; a name matches a suffix equal to it or ending in `.<suffix>`. */
+    readonly allowedDnsSuffixes: readonly string[] | undefined;
+    /** Anchored, case-insensitive. */
+    readonly allowedDnsPattern: RegExp | undefined;
+  };
+  readonly nodeGraceSeconds: number;
+}
+
+const usageKey = (usages: readonly string[]): string => [...usages].sort().join(',');
+
+const hostname = z.string().transform((raw, ctx) => {
+  const name = normaliseDnsName(raw);
+  const problem = hostnameProblem(name);
+  if (problem !== undefined)
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(raw)} ${problem}` });
+  return name;
+});
+
+const suffix = z.string().transform((raw, ctx) => {
+  const name = normaliseDnsName(raw.startsWith('.') ? raw.slice(1) : raw);
+  const problem = hostnameProblem(name);
+  if (problem !== undefined)
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(raw)} ${problem}` });
+  return name;
+});
+
+const cidr = (parse: typeof parseCidr) =>
+  z.string().transform((raw, ctx): Cidr => {
+    const parsed = parse(raw);
+    if ('cidr' in parsed) return parsed.cidr;
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(raw)}: ${parsed.error}` });
+    return z.NEVER;
+  });
+
+const pattern = z
+  .string()
+  .min(1)
+  .max(1024)
+  .transform((raw, ctx): RegExp => {
+    try {
+      return new RegExp(`^(?:${raw})$`, 'i');
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : 'invalid';
+      ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${reason}` });
+      return z.NEVER;
+    }
+  });
+
+const usageSet = z.array(z.string()).superRefine((usages, ctx) => {
+  const key = usageKey(usages);
+  const allowed = SIGNER_USAGE_SETS.some(set => usageKey(set) === key);
+  if (!allowed || new Set(usages).size !== usages.length) {
+    const sets = SIGNER_USAGE_SETS.map(set => `[${set.join(', ')}]`).join(' or ');
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be ${sets}: the kubelet-serving signer issues nothing else`,
+    });
+  }
+});
+
+const int = (min: number, max: number) => z.int().min(min).max(max);
+
+/** The configuration schema. Parse with `loadPolicy`, which adds the cross-field rules. */
+export const policyConfigSchema = z.strictObject({
+  onViolation: z.enum(['deny', 'leave-pending']).default('deny'),
+  maxRequestBytes: int(512, 65536).default(65536),
+  maxSans: int(1, 1024).default(32),
+  expirationSeconds: z
+    .strictObject({
+      min: int(600, 2 ** 31 - 1).default(600),
+      max: int(600, 2 ** 31 - 1).default(31_708_800),
+    })
+    .prefault({}),
+  keys: z
+    .strictObject({
+      ecdsaCurves: z
+        .array(z.enum(['P-256', 'P-384', 'P-521']))
+        .default(['P-256', 'P-384', 'P-521']),
+      rsa: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          minBits: int(2048, 8192).default(2048),
+          maxBits: int(2048, 8192).default(8192),
+        })
+        .prefault({}),
+      ed25519: z.boolean().default(true),
+    })
+    .prefault({}),
+  allowedUsageSets: z
+    .array(usageSet)
+    .min(1)
+    .default(SIGNER_USAGE_SETS.map(set => [...set])),
+  subjectAccessReview: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      subresource: z
+        .string()
+        .regex(/^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a lowercase resource name')
+        .default('selfnodeserver'),
+    })
+    .prefault({}),
+  clusterDomain: hostname.default('cluster.local'),
+  reserved: z
+    .strictObject({
+      names: z
+        .array(hostname)
+        .default(['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc']),
+      nameSuffixes: z.array(suffix).default(['localhost', 'svc']),
+      ips: z.array(cidr(parseIpOrCidr)).default([]),
+    })
+    .prefault({}),
+  ownership: z
+    .strictObject({
+      mode: z.enum(OWNERSHIP_MODES).default('node-addresses'),
+      allowedIpCidrs: z.array(cidr(parseCidr)).min(1).optional(),
+      allowedDnsSuffixes: z.array(suffix).min(1).optional(),
+      allowedDnsPattern: pattern.optional(),
+    })
+    .prefault({}),
+  nodeGraceSeconds: int(0, 86_400).default(600),
+});
+
+/** The configuration as written (input shape), e.g. for a YAML file. */
+export type PolicyConfig = z.input<typeof policyConfigSchema>;
+type Parsed = z.output<typeof policyConfigSchema>;
+
+/** Cross-field rules; each names the field to fix. */
+function crossFieldErrors(p: Parsed): string[] {
+  const errors: string[] = [];
+  if (p.expirationSeconds.min > p.expirationSeconds.max) {
+    errors.push('expirationSeconds.max: must be at least expirationSeconds.min');
+  }
+  if (p.keys.rsa.minBits > p.keys.rsa.maxBits) {
+    errors.push('keys.rsa.maxBits: must be at least keys.rsa.minBits');
+  }
+  if (p.keys.ecdsaCurves.length === 0 && !p.keys.rsa.enabled && !p.keys.ed25519) {
+    errors.push('keys: allows no key type at all, so nothing could ever be approved');
+  }
+  const o = p.ownership;
+  const anyAllowList = [o.allowedIpCidrs, o.allowedDnsSuffixes, o.allowedDnsPattern].some(
+    list => list !== undefined,
+  );
+  if (o.mode === 'allow-lists-only' && !anyAllowList) {
+    errors.push(
+      'ownership.mode: allow-lists-only needs at least one of ownership.allowedIpCidrs, ' +
+        'ownership.allowedDnsSuffixes or ownership.allowedDnsPattern',
+    );
+  }
+  return errors;
+}
+
+function compile(p: Parsed): Policy {
+  return {
+    onViolation: p.onViolation,
+    maxRequestBytes: p.maxRequestBytes,
+    maxSans: p.maxSans,
+    expirationSeconds: p.expirationSeconds,
+    keys: { ecdsaCurves: new Set(p.keys.ecdsaCurves), rsa: p.keys.rsa, ed25519: p.keys.ed25519 },
+    allowedUsageSets: p.allowedUsageSets.map(usageKey),
+    subjectAccessReview: p.subjectAccessReview,
+    clusterDomain: p.clusterDomain,
+    reserved: {
+      names: new Set(p.reserved.names),
+      nameSuffixes: [...new Set([...p.reserved.nameSuffixes, `svc.${p.clusterDomain}`])].map(
+        s => `.${s}`,
+      ),
+      ips: p.reserved.ips,
+    },
+    ownership: {
+      mode: p.ownership.mode,
+      allowedIpCidrs: p.ownership.allowedIpCidrs,
+      allowedDnsSuffixes: p.ownership.allowedDnsSuffixes,
+      allowedDnsPattern: p.ownership.allowedDnsPattern,
+    },
+    nodeGraceSeconds: p.nodeGraceSeconds,
+  };
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string[] {
+  const at = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const prefix = at === '(root)' ? '' : `${at}.`;
+    return issue.keys.map(key => `${prefix}${key}: unknown field`);
+  }
+  return [`${at}: ${issue.message}`];
+}
+
+export type LoadPolicyResult =
+  | { readonly ok: true; readonly policy: Policy }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+/**
+ * Validates and compiles a policy configuration (for example the parsed YAML of a policy file;
+ * `undefined` or `null` means "all defaults"). On failure, every error names the field path.
+ */
+export function loadPolicy(input: unknown): LoadPolicyResult {
+  const parsed = policyConfigSchema.safeParse(input ?? {});
+  if (!parsed.success) return { ok: false, errors: parsed.error.issues.flatMap(formatIssue) };
+  const errors = crossFieldErrors(parsed.data);
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, policy: compile(parsed.data) };
+}
+
+function mustLoad(input: unknown): Policy {
+  const result = loadPolicy(input);
+  if (!result.ok) throw new Error(`built-in policy is invalid: ${result.errors.join('; ')}`);
+  return result.policy;
+}
+
+/** The default policy: design/policy.md with nothing configured. */
+export const defaultPolicy: Policy = mustLoad({});
