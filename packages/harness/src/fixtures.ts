@@ -2,9 +2,15 @@
 import type { KubeNode, NodeAddress } from './csr.ts';
 import { KubeApiError, MERGE_PATCH, type KubeClient } from './kube.ts';
 import { ensureNamespace } from './manifests.ts';
+import { backdateInEtcd } from './backdate.ts';
 
 export interface CreateNodeOptions {
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Backdate metadata.creationTimestamp (second precision). The apiserver always stamps "now",
+   * so the harness rewrites the stored Node in etcd and waits until the apiserver serves it.
+   */
+  readonly createdAt?: Date;
 }
 
 /** The addresses a typical node reports: its host name and one internal IP. */
@@ -21,11 +27,37 @@ export function defaultNodeAddresses(name: string, internalIP = '127.0.0.1'): No
  * objects with a status subresource in some versions; the PATCH makes it explicit).
  */
 export async function createNode(
-  harness: { readonly admin: KubeClient },
+  harness: { readonly admin: KubeClient; readonly etcdUrl: string },
   name: string,
   addresses: readonly NodeAddress[] = defaultNodeAddresses(name),
   options: CreateNodeOptions = {},
 ): Promise<KubeNode> {
+  const node = await createNodeWithAddresses(harness.admin, name, addresses, options);
+  if (options.createdAt === undefined) return node;
+  const want = new Date(Math.floor(options.createdAt.getTime() / 1000) * 1000)
+    .toISOString()
+    .replace('.000Z', 'Z');
+  await backdateInEtcd(harness.etcdUrl, `/registry/minions/${name}`, options.createdAt);
+  const path = `/api/v1/nodes/${encodeURIComponent(name)}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const read = await harness.admin.get<KubeNode>(path);
+    if (read.metadata.creationTimestamp === want) return read;
+    if (Date.now() > deadline)
+      throw new Error(
+        `Node ${name}: creationTimestamp ${String(read.metadata.creationTimestamp)}, not ${want}`,
+      );
+    await new Promise(resolve => setTimeout(resolve, 20));
+  }
+}
+
+async function createNodeWithAddresses(
+  admin: KubeClient,
+  name: string,
+  addresses: readonly NodeAddress[],
+  options: CreateNodeOptions,
+): Promise<KubeNode> {
+  const harness = { admin };
   const created = await harness.admin.post<KubeNode>('/api/v1/nodes', {
     apiVersion: 'v1',
     kind: 'Node',

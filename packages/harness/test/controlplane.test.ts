@@ -335,6 +335,18 @@ describe('a real control plane', () => {
     assert.equal(asOther.status.allowed, false);
   });
 
+  it('backdates a Node’s creationTimestamp, and later writes keep it', async () => {
+    const name = unique('old-node');
+    const node = await cp.createNode(name, undefined, {
+      createdAt: new Date('2020-01-02T03:04:05.678Z'),
+    });
+    assert.equal(node.metadata.creationTimestamp, '2020-01-02T03:04:05Z');
+    const patched = await cp.admin.patch<KubeNode>(`/api/v1/nodes/${name}`, {
+      metadata: { labels: { touched: 'yes' } },
+    });
+    assert.equal(patched.metadata.creationTimestamp, '2020-01-02T03:04:05Z');
+  });
+
   it('creates Nodes whose status.addresses a node identity can read back', async () => {
     const name = unique('node');
     await cp.createNode(name, [{ type: 'InternalIP', address: '192.0.2.7' }]);
