@@ -30,7 +30,10 @@ export type ClaimantsLookup =
 export interface AddressIndex {
   /** Records a Node's addresses (added or updated). False when a newer version is already stored. */
   put(node: IndexedNode): Promise<boolean>;
-  /** Removes a Node; `resourceVersion` is the deleted object's (or the list's, for a relist). */
+  /**
+   * Removes a Node unless a newer version is stored; `resourceVersion` is the last version seen of the
+   * deleted object, or the list's for a relist.
+   */
   remove(name: string, resourceVersion: string): Promise<boolean>;
   /**
    * Makes the index equal to `nodes` as of `resourceVersion` (a full list): puts every Node, removes
@@ -89,9 +92,10 @@ return 1
 `;
 
 // KEYS: node hash, nodes set. ARGV: address prefix, name, rv, tombstone ttl ms.
+// A remove at the stored version applies: it is that version's deletion, or a list without it.
 const REMOVE = `${NEWER}
 local current = redis.call('HMGET', KEYS[1], 'rv', 'k')
-if current[1] and not newer(ARGV[3], current[1]) then return 0 end
+if current[1] and newer(current[1], ARGV[3]) then return 0 end
 if current[2] then
   for key in string.gmatch(current[2], '%S+') do redis.call('HDEL', ARGV[1] .. key, ARGV[2]) end
 end

@@ -82,6 +82,15 @@ describe('address index on a real Redis', () => {
     assert.equal(await index.put(node('a', '16', ['ip:10.0.0.1'])), true, 're-created later');
   });
 
+  it('removes a Node at the last version it was seen with, and keeps a newer one', async () => {
+    await index.put(node('a', '10', ['ip:10.0.0.1']));
+    assert.equal(await index.remove('a', '10'), true);
+    assert.equal(await index.put(node('a', '10', ['ip:10.0.0.1'])), false, 'a late duplicate');
+    await index.put(node('b', '20', ['ip:10.0.0.2']));
+    assert.equal(await index.remove('b', '19'), false);
+    assert.deepEqual(await claimants('ip:10.0.0.2'), [{ node: 'b', createdAtMs: 1_000 }]);
+  });
+
   it('makes the index equal to a full list, removing Nodes the list no longer has', async () => {
     await index.put(node('gone', '5', ['ip:10.0.0.9']));
     await index.put(node('kept', '6', ['ip:10.0.0.1']));

@@ -1,0 +1,81 @@
+// /healthz (liveness) and /readyz (readiness) on a small HTTP server. Each check returns whether it
+// passes and why not; the body lists every check so `curl` explains a failing probe.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface CheckResult {
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+export type HealthCheck = () => CheckResult;
+
+export interface HealthServerOptions {
+  readonly port: number;
+  readonly host?: string;
+  /** Liveness: failing means "restart me". Keep these to states the process cannot leave alone. */
+  readonly live: Readonly<Record<string, HealthCheck>>;
+  /** Readiness: failing means "do not count on me yet" (not synced, Redis unreachable). */
+  readonly ready: Readonly<Record<string, HealthCheck>>;
+}
+
+export interface HealthServer {
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function run(checks: Readonly<Record<string, HealthCheck>>): { ok: boolean; body: string } {
+  const results = Object.entries(checks).map(([name, check]) => {
+    try {
+      return [name, check()] as const;
+    } catch (error) {
+      return [
+        name,
+        { ok: false, detail: error instanceof Error ? error.message : 'threw' },
+      ] as const;
+    }
+  });
+  const ok = results.every(([, result]) => result.ok);
+  const lines = results.map(
+    ([name, result]) =>
+      `${result.ok ? '[+]' : '[-]'} ${name}${result.detail === undefined ? '' : `: ${result.detail}`}`,
+  );
+  return { ok, body: `${lines.join('\n')}\n${ok ? 'ok' : 'failed'}\n` };
+}
+
+export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    const checks =
+      path === '/healthz' || path === '/livez'
+        ? options.live
+        : path === '/readyz'
+          ? options.ready
+          : undefined;
+    if (checks === undefined || request.method !== 'GET') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    const { ok, body } = run(checks);
+    response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(body);
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>(resolve => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
