@@ -57,6 +57,7 @@ export function objectIdentifier(dotted: string): Buffer {
 }
 
 export const utf8String = (s: string): Buffer => tlv(0x0c, Buffer.from(s, 'utf8'));
+export const printableString = (s: string): Buffer => tlv(0x13, Buffer.from(s, 'ascii'));
 export const octetString = (bytes: Uint8Array): Buffer => tlv(0x04, bytes);
 export const boolean = (b: boolean): Buffer => tlv(0x01, Buffer.from([b ? 0xff : 0x00]));
 export const nullValue = (): Buffer => tlv(0x05);

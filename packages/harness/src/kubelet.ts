@@ -14,7 +14,8 @@ import {
 } from './csr.ts';
 import { ipBytes } from './der.ts';
 import { KubeApiError, type KubeClient } from './kube.ts';
-import { createCsr, generateKeyPair, type KeyPair } from './pki.ts';
+import { kubeletCsr } from '@stampede/testing';
+import { generateKeyPair, type KeyPair } from './pki.ts';
 
 /** What the emulator needs from a running control plane (a ControlPlane satisfies it). */
 export interface KubeletHarness {
@@ -122,13 +123,17 @@ export class KubeletEmulator {
     return this.#csr;
   }
 
-  /** The PEM request this emulator sends. */
+  /**
+   * The PEM request this emulator sends: @stampede/testing's kubeletCsr, which reproduces Go's
+   * x509.CreateCertificateRequest byte for byte (string types, SAN order, IPv4 as 4 octets).
+   */
   requestPem(): string {
-    return createCsr(this.key, {
-      subject: { commonName: `system:node:${this.nodeName}`, organizations: ['system:nodes'] },
+    return kubeletCsr({
+      nodeName: this.nodeName,
       dnsNames: this.dnsNames,
       ips: this.ips,
-    }).pem;
+      key: this.key,
+    }).pemText;
   }
 
   /** Creates the CertificateSigningRequest as this node. */

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { kubeletCsr } from '@stampede/testing';
 import { ipBytes } from './der.ts';
 import { CertificateAuthority, createCsr, fromPem, generateKeyPair } from './pki.ts';
 
@@ -75,6 +76,21 @@ describe('pki', () => {
     assert.match(text, /O\s*=\s*system:nodes, CN\s*=\s*system:node:n2/);
     assert.match(text, /DNS:n2, DNS:n2.cluster.local, IP Address:10.1.2.3/);
     assert.deepEqual(fromPem(csr.pem), csr.der);
+  });
+
+  it('builds the same certificationRequestInfo as @stampede/testing’s Go-faithful kubeletCsr', () => {
+    const key = generateKeyPair();
+    const template = { dnsNames: ['n3', 'n3.internal'], ips: ['10.0.0.3', 'fd00::3'] };
+    const ours = createCsr(key, {
+      subject: { commonName: 'system:node:n3', organizations: ['system:nodes'] },
+      ...template,
+    });
+    const reference = kubeletCsr({ nodeName: 'n3', key, ...template });
+    // The signed part (info) comes first in the request, right after the outer SEQUENCE header.
+    const info = Buffer.from(reference.info);
+    const lengthByte = ours.der[1] ?? 0;
+    const header = lengthByte & 0x80 ? 2 + (lengthByte & 0x7f) : 2;
+    assert.deepEqual(ours.der.subarray(header, header + info.length), info);
   });
 
   it('builds a CSR without SANs as an empty attribute set', () => {

@@ -14,6 +14,7 @@ import {
   time,
   tlv,
   utf8String,
+  printableString,
 } from './der.ts';
 
 const OID = {
@@ -58,10 +59,14 @@ export interface DistinguishedName {
   readonly organizations?: readonly string[];
 }
 
+/** Go's rule: PrintableString when every character allows it, else UTF8String. */
+const directoryString = (value: string): Buffer =>
+  /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value) ? printableString(value) : utf8String(value);
+
 /** O before CN: the order Go's pkix.Name produces, so our requests look like a kubelet's. */
 function encodeName(name: DistinguishedName): Buffer {
   const rdn = (oid: string, value: string): Buffer =>
-    set(sequence(objectIdentifier(oid), utf8String(value)));
+    set(sequence(objectIdentifier(oid), directoryString(value)));
   return sequence(
     ...(name.organizations ?? []).map(o => rdn(OID.organization, o)),
     rdn(OID.commonName, name.commonName),
