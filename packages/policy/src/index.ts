@@ -17,3 +17,11 @@ export type { Check, CheckContext, CheckResult, FactContext } from './checks/ind
 export { reportedAddressKeys } from './checks/ownership.ts';
 export { normaliseDnsName } from './dns.ts';
 export { parseIp } from './ip.ts';
+export {
+  addressIndex,
+  csrRequestFromObject,
+  nodeFactFromObject,
+  nodeFactsFromObject,
+  parseKubeTimestamp,
+} from './kube-object.ts';
+export type { Mapped } from './kube-object.ts';

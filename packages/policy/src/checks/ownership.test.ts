@@ -165,6 +165,14 @@ const cases: Case[] = [
     expect: 'approve',
   },
   {
+    name: 'denies another Node’s name even when that Node is newer',
+    csr: sans(dns('node-b')),
+    node: { addresses: [{ type: 'InternalDNS', address: 'node-b' }] },
+    facts: index({ 'dns:node-b': [newer('node-b')] }),
+    expect: ['deny', 'SanContested'],
+    message: /DNS SAN node-b is the name of Node node-b/,
+  },
+  {
     name: 'contests a DNS address an older Node also reports',
     csr: sans(dns('node-a.internal.example')),
     facts: index({ 'dns:node-a.internal.example': [older('node-old')] }),

@@ -76,18 +76,23 @@ const isOlder = (a: AddressClaimant, b: AddressClaimant): boolean =>
 
 /**
  * Rule 14, contested SANs: an address another Node also reports belongs to the oldest of them, so a
- * newer Node can neither take an older Node's address nor block its certificate. The requester's own
- * name is never contested.
+ * newer Node can neither take an older Node's address nor block its certificate. A Node's own name is
+ * always its own: the requester's is never contested, and another Node's name is never the requester's.
  */
 export function checkContested(ctx: FactContext): CheckResult {
   const self: AddressClaimant = { node: ctx.node.name, createdAtMs: ctx.node.createdAtMs };
   const found: Violation[] = [];
   for (const san of wellFormedSans(ctx.sans)) {
     if (san.kind === 'dns' && san.name === ctx.node.name) continue;
-    const oldest = ctx
-      .claimants(san.key)
-      .filter(claimant => claimant.node !== self.node)
-      .reduce<AddressClaimant>((a, b) => (isOlder(b, a) ? b : a), self);
+    const others = ctx.claimants(san.key).filter(claimant => claimant.node !== self.node);
+    const named =
+      san.kind === 'dns' ? others.find(claimant => claimant.node === san.name) : undefined;
+    if (named !== undefined) {
+      const message = `${sanLabel(san)} is the name of Node ${show(named.node)}`;
+      found.push(violation('SanContested', message));
+      continue;
+    }
+    const oldest = others.reduce<AddressClaimant>((a, b) => (isOlder(b, a) ? b : a), self);
     if (oldest === self) continue;
     const message = `${sanLabel(san)} is also reported by Node ${show(oldest.node)}, which is older and owns it`;
     found.push(violation('SanContested', message));
