@@ -1,1 +1,4 @@
-export {};
+export { run, USAGE } from './cli.ts';
+export type { Io } from './cli.ts';
+export { checkObjects, InputError } from './report.ts';
+export type { CheckInput, CheckReport } from './report.ts';

@@ -76,12 +76,12 @@ export type Check =
 
 export const violation = (code: string, message: string): Violation => ({ code, message });
 
-const PLAIN = /^[\x21-\x7e]{1,100}$/;
+const PLAIN = /^[\x21-\x7e](?:[\x20-\x7e]{0,98}[\x21-\x7e])?$/;
 const UNSAFE = /[^\x20-\x21\x23-\x5b\x5d-\x7e]/g;
 
 /**
  * Shows a value taken from the request in a message. Requests are attacker-controlled: anything but
- * short printable ASCII is JSON-escaped and truncated, so no control character reaches a condition
+ * short printable ASCII (inner spaces allowed) is quoted, escaped and truncated, so no control character reaches a condition
  * message, an Event or a log line.
  */
 export function show(value: string): string {

@@ -1,0 +1,74 @@
+// `stampede check`: decide one CSR offline from the objects kubectl prints.
+import { readFile } from 'node:fs/promises';
+import { parseKubeTimestamp, loadPolicy, defaultPolicy } from '@stampede/policy';
+import type { Policy } from '@stampede/policy';
+import { createNodeSignatureVerifier } from '@stampede/crypto';
+import { parse as parseYaml } from 'yaml';
+import { checkObjects, InputError } from './report.ts';
+import type { CheckReport } from './report.ts';
+
+export interface CheckOptions {
+  /** A file with the CSR object (JSON or YAML), or `-` for stdin. */
+  readonly csr: string;
+  readonly nodes?: string | undefined;
+  readonly policy?: string | undefined;
+  readonly notAuthorized: boolean;
+  /** RFC 3339; defaults to the real clock. */
+  readonly now?: string | undefined;
+}
+
+export interface CheckIo {
+  readonly readStdin: () => Promise<string>;
+  readonly nowMs: () => number;
+}
+
+async function readText(path: string, io: CheckIo): Promise<string> {
+  if (path === '-') return io.readStdin();
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+    throw new InputError(`cannot read ${path}: ${reason}`);
+  }
+}
+
+/** JSON or YAML (YAML 1.2 reads JSON), one document. */
+async function readObject(path: string, io: CheckIo): Promise<unknown> {
+  const text = await readText(path, io);
+  try {
+    return parseYaml(text) as unknown;
+  } catch (error) {
+    const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : 'invalid';
+    throw new InputError(`${path} is neither JSON nor YAML: ${reason}`);
+  }
+}
+
+async function readPolicy(path: string | undefined, io: CheckIo): Promise<Policy> {
+  if (path === undefined) return defaultPolicy;
+  const loaded = loadPolicy(await readObject(path, io));
+  if (!loaded.ok) throw new InputError(`invalid policy ${path}: ${loaded.errors.join('; ')}`);
+  return loaded.policy;
+}
+
+function nowFrom(options: CheckOptions, io: CheckIo): number {
+  if (options.now === undefined) return io.nowMs();
+  const ms = parseKubeTimestamp(options.now);
+  if (ms === undefined) throw new InputError(`--now ${options.now} is not an RFC 3339 time`);
+  return ms;
+}
+
+export async function runCheck(options: CheckOptions, io: CheckIo): Promise<CheckReport> {
+  const [csr, nodes, policy] = await Promise.all([
+    readObject(options.csr, io),
+    options.nodes === undefined ? undefined : readObject(options.nodes, io),
+    readPolicy(options.policy, io),
+  ]);
+  return checkObjects({
+    csr,
+    nodes,
+    policy,
+    authorized: !options.notAuthorized,
+    nowMs: nowFrom(options, io),
+    verifier: createNodeSignatureVerifier(),
+  });
+}

@@ -1,0 +1,102 @@
+// The stampede command line: argument parsing and dispatch. main.ts wires it to the process.
+import { parseArgs } from 'node:util';
+import { runCheck } from './check.ts';
+import type { CheckIo } from './check.ts';
+import { runDemo } from './demo.ts';
+import { InputError } from './report.ts';
+
+export const USAGE = `usage: stampede <command> [options]
+
+commands:
+  check    decide one CertificateSigningRequest offline and print the decision as JSON
+  demo     run the default policy over sample kubelet CSRs and print a table
+
+stampede check --csr FILE [--nodes FILE] [--policy FILE] [--not-authorized] [--now TIME]
+  --csr FILE        the CSR as \`kubectl get csr NAME -o json\` (or -o yaml) prints it; - reads stdin
+  --nodes FILE      a Node or a List of Nodes (\`kubectl get nodes -o json\`); without it the
+                    requester's Node is absent (retry, then NodeNotFound after the grace window)
+  --policy FILE     a policy file (YAML or JSON); default: the built-in default policy
+  --not-authorized  assume the SubjectAccessReview refuses (default: it allows)
+  --now TIME        evaluate at this RFC 3339 time instead of now
+  -h, --help        show this help
+
+Prints exactly one JSON object: {"decision": "approve"|"deny"|"ignore"|"retry", "reasons": [...], ...}.
+Exit status: 0 when a decision was made (whatever it is), 2 on bad flags or unreadable input.`;
+
+export interface Io extends CheckIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+function parseCheck(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      csr: { type: 'string' },
+      nodes: { type: 'string' },
+      policy: { type: 'string' },
+      'not-authorized': { type: 'boolean', default: false },
+      now: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  if (values.csr === undefined) throw new InputError('check needs --csr FILE');
+  const stdin = [values.csr, values.nodes, values.policy].filter(v => v === '-').length;
+  if (stdin > 1) throw new InputError('only one of --csr, --nodes, --policy can read stdin');
+  return {
+    csr: values.csr,
+    nodes: values.nodes,
+    policy: values.policy,
+    notAuthorized: values['not-authorized'],
+    now: values.now,
+  };
+}
+
+async function dispatch(argv: readonly string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'check': {
+      const options = parseCheck(rest);
+      if (options === 'help') {
+        io.stdout(USAGE);
+        return 0;
+      }
+      io.stdout(JSON.stringify(await runCheck(options, io), null, 2));
+      return 0;
+    }
+    case 'demo':
+      if (rest.length > 0 && !rest.includes('--keep'))
+        throw new InputError(`demo takes no arguments`);
+      io.stdout(runDemo(io.nowMs()));
+      return 0;
+    case '-h':
+    case '--help':
+    case 'help':
+      io.stdout(USAGE);
+      return 0;
+    case undefined:
+      io.stderr(USAGE);
+      return 2;
+    default:
+      throw new InputError(`unknown command ${JSON.stringify(command)} (try --help)`);
+  }
+}
+
+/** Runs the CLI; returns the exit status. Errors become one line on stderr and status 2. */
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    const known =
+      error instanceof InputError ||
+      (error instanceof Error &&
+        'code' in error &&
+        String(error.code).startsWith('ERR_PARSE_ARGS'));
+    if (!known) throw error;
+    io.stderr(`stampede: ${error.message.split('\n')[0] ?? ''}`);
+    return 2;
+  }
+}

@@ -1,0 +1,345 @@
+// `stampede check` and `stampede demo` as a user runs them: a real process, real files.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { kubeletCsr } from '@stampede/testing';
+import { stringify as toYaml } from 'yaml';
+import type { CheckReport } from './report.ts';
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const CREATED = '2026-01-01T12:00:00Z';
+const SOON = '2026-01-01T12:01:00Z';
+const LATE = '2026-01-01T12:30:00Z';
+
+interface Result {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function stampede(args: readonly string[], stdin?: string): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', code => {
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+function csrObject(pem: string, spec: object = {}) {
+  return {
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'CertificateSigningRequest',
+    metadata: { name: 'csr-abc12', uid: 'u-1', creationTimestamp: CREATED },
+    spec: {
+      request: Buffer.from(pem).toString('base64'),
+      signerName: 'kubernetes.io/kubelet-serving',
+      usages: ['digital signature', 'server auth'],
+      username: 'system:node:node-a',
+      groups: ['system:nodes', 'system:authenticated'],
+      ...spec,
+    },
+    status: {},
+  };
+}
+
+const node = (name: string, created: string, ip: string) => ({
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: { name, creationTimestamp: created },
+  status: {
+    addresses: [
+      { type: 'Hostname', address: name },
+      { type: 'InternalIP', address: ip },
+    ],
+  },
+});
+
+const nodeA = node('node-a', '2025-06-01T00:00:00Z', '10.0.0.1');
+const nodeB = node('node-b', '2025-01-01T00:00:00Z', '10.0.0.2');
+const nodeList = {
+  apiVersion: 'v1',
+  kind: 'List',
+  items: [nodeA, nodeB],
+  metadata: { resourceVersion: '' },
+};
+const goodPem = kubeletCsr({ nodeName: 'node-a', dnsNames: ['node-a'], ips: ['10.0.0.1'] }).pemText;
+const stolenPem = kubeletCsr({
+  nodeName: 'node-a',
+  dnsNames: ['node-a'],
+  ips: ['10.0.0.2'],
+}).pemText;
+
+let dir = '';
+const file = (name: string) => join(dir, name);
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'stampede-cli-'));
+  const files: Record<string, string> = {
+    'csr.json': JSON.stringify(csrObject(goodPem), null, 2),
+    'csr.yaml': toYaml(csrObject(goodPem)),
+    'stolen.json': JSON.stringify(csrObject(stolenPem)),
+    'client-auth.json': JSON.stringify(
+      csrObject(goodPem, { usages: ['digital signature', 'server auth', 'client auth'] }),
+    ),
+    'other-signer.json': JSON.stringify(
+      csrObject('not even PEM', { signerName: 'example.com/other' }),
+    ),
+    'nodes.json': JSON.stringify(nodeList),
+    'node-a.yaml': toYaml(nodeA),
+    'leave-pending.yaml': 'onViolation: leave-pending\n',
+    'bad-policy.yaml': 'onViolation: skip\nmaxSAN: 3\n',
+    'lists-only.yaml': 'ownership:\n  mode: allow-lists-only\n',
+    'broken.json': '{"kind": ',
+    'pod.json': JSON.stringify({ kind: 'Pod', metadata: { name: 'p' } }),
+  };
+  await Promise.all(Object.entries(files).map(([name, text]) => writeFile(file(name), text)));
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function decisionOf(result: Result): CheckReport {
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, '');
+  return JSON.parse(result.stdout) as CheckReport;
+}
+
+const codes = (output: CheckReport) => output.reasons.map(r => r.code);
+
+describe('stampede check', { concurrency: 4 }, () => {
+  const decisions: [string, () => string[], string, string[]][] = [
+    [
+      'approves a kubelet CSR (JSON) with its Node in a List',
+      () => ['--csr', file('csr.json'), '--nodes', file('nodes.json'), '--now', SOON],
+      'approve',
+      ['AutoApproved'],
+    ],
+    [
+      'approves a CSR given as YAML with a single Node as YAML',
+      () => ['--csr', file('csr.yaml'), '--nodes', file('node-a.yaml'), '--now', SOON],
+      'approve',
+      ['AutoApproved'],
+    ],
+    [
+      'denies another node’s IP',
+      () => ['--csr', file('stolen.json'), '--nodes', file('nodes.json'), '--now', SOON],
+      'deny',
+      ['SanNotOwned', 'SanContested'],
+    ],
+    [
+      'denies client auth',
+      () => ['--csr', file('client-auth.json'), '--nodes', file('nodes.json'), '--now', SOON],
+      'deny',
+      ['DisallowedUsages'],
+    ],
+    [
+      'denies when --not-authorized',
+      () => [
+        '--csr',
+        file('csr.json'),
+        '--nodes',
+        file('nodes.json'),
+        '--not-authorized',
+        '--now',
+        SOON,
+      ],
+      'deny',
+      ['NotAuthorized'],
+    ],
+    [
+      'retries without --nodes, within the grace window',
+      () => ['--csr', file('csr.json'), '--now', SOON],
+      'retry',
+      ['NodeNotFound'],
+    ],
+    [
+      'denies NodeNotFound without --nodes after the grace window',
+      () => ['--csr', file('csr.json'), '--now', LATE],
+      'deny',
+      ['NodeNotFound'],
+    ],
+    [
+      'ignores a CSR for another signer',
+      () => ['--csr', file('other-signer.json')],
+      'ignore',
+      ['SignerMismatch'],
+    ],
+  ];
+  for (const [name, args, decision, expected] of decisions) {
+    it(name, async () => {
+      const output = decisionOf(await stampede(['check', ...args()]));
+      assert.equal(output.decision, decision);
+      assert.deepEqual(codes(output), expected);
+      assert.equal(output.csr, 'csr-abc12');
+    });
+  }
+
+  it('prints the extras: node, message, leavePending for a deny and fact for a retry', async () => {
+    const deny = decisionOf(
+      await stampede(['check', '--csr', file('client-auth.json'), '--nodes', file('nodes.json')]),
+    );
+    assert.equal(deny.node, 'node-a');
+    assert.equal(deny.leavePending, false);
+    assert.match(deny.message ?? '', /^DisallowedUsages: /);
+    const retry = decisionOf(await stampede(['check', '--csr', file('csr.json'), '--now', SOON]));
+    assert.equal(retry.fact, 'node');
+  });
+
+  it('applies a policy file (leave-pending)', async () => {
+    const output = decisionOf(
+      await stampede([
+        'check',
+        '--csr',
+        file('client-auth.json'),
+        '--nodes',
+        file('nodes.json'),
+        '--policy',
+        file('leave-pending.yaml'),
+      ]),
+    );
+    assert.equal(output.decision, 'deny');
+    assert.equal(output.leavePending, true);
+  });
+
+  it('reads the CSR from stdin with --csr -', async () => {
+    const output = decisionOf(
+      await stampede(
+        ['check', '--csr', '-', '--nodes', file('nodes.json'), '--now', SOON],
+        JSON.stringify(csrObject(goodPem)),
+      ),
+    );
+    assert.equal(output.decision, 'approve');
+  });
+
+  it('uses the real clock without --now (a CSR from 2026-01-01 is long past its grace window)', async () => {
+    const output = decisionOf(await stampede(['check', '--csr', file('csr.json')]));
+    assert.deepEqual([output.decision, codes(output)], ['deny', ['NodeNotFound']]);
+  });
+
+  const failures: [string, () => string[], RegExp][] = [
+    ['exits 2 without --csr', () => ['check'], /check needs --csr FILE/],
+    [
+      'exits 2 on an unknown flag',
+      () => ['check', '--csr', file('csr.json'), '--node', file('nodes.json')],
+      /Unknown option '--node'/,
+    ],
+    [
+      'exits 2 on a file that does not exist',
+      () => ['check', '--csr', file('missing.json')],
+      /cannot read .*missing\.json: ENOENT/,
+    ],
+    [
+      'exits 2 on a file that is neither JSON nor YAML',
+      () => ['check', '--csr', file('broken.json')],
+      /broken\.json is neither JSON nor YAML/,
+    ],
+    [
+      'exits 2 on an object that is not a CSR',
+      () => ['check', '--csr', file('pod.json')],
+      /not a CertificateSigningRequest/,
+    ],
+    [
+      'exits 2 on a nodes file that holds no Node',
+      () => ['check', '--csr', file('csr.json'), '--nodes', file('pod.json')],
+      /not a Node/,
+    ],
+    [
+      'exits 2 on an invalid policy and names each bad field',
+      () => ['check', '--csr', file('csr.json'), '--policy', file('bad-policy.yaml')],
+      /invalid policy .*bad-policy\.yaml: /,
+    ],
+    [
+      'exits 2 on a bad --now',
+      () => ['check', '--csr', file('csr.json'), '--now', 'tomorrow'],
+      /--now tomorrow is not an RFC 3339 time/,
+    ],
+    [
+      'exits 2 when two inputs want stdin',
+      () => ['check', '--csr', '-', '--nodes', '-'],
+      /only one of/,
+    ],
+    ['exits 2 on an unknown command', () => ['approve-everything'], /unknown command/],
+  ];
+  for (const [name, args, pattern] of failures) {
+    it(name, async () => {
+      const result = await stampede(args());
+      assert.equal(result.code, 2);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, pattern);
+      assert.equal(result.stderr.trimEnd().split('\n').length, 1, 'one line on stderr');
+    });
+  }
+
+  it('names both errors of an invalid policy on one line', async () => {
+    const result = await stampede([
+      'check',
+      '--csr',
+      file('csr.json'),
+      '--policy',
+      file('bad-policy.yaml'),
+    ]);
+    assert.match(result.stderr, /onViolation: /);
+    assert.match(result.stderr, /maxSAN: unknown field/);
+  });
+
+  it('explains a cross-field policy error', async () => {
+    const result = await stampede([
+      'check',
+      '--csr',
+      file('csr.json'),
+      '--policy',
+      file('lists-only.yaml'),
+    ]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /ownership\.mode: allow-lists-only needs at least one of/);
+  });
+
+  it('prints help with --help and exits 0', async () => {
+    const result = await stampede(['check', '--help']);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /stampede check --csr FILE/);
+  });
+
+  it('prints usage on stderr and exits 2 without a command', async () => {
+    const result = await stampede([]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /usage: stampede/);
+  });
+});
+
+describe('stampede demo', () => {
+  it('runs the samples and prints a table and one JSON decision per sample', async () => {
+    const result = await stampede(['demo']);
+    assert.equal(result.code, 0, result.stderr);
+    for (const [sample, decision] of [
+      ['valid ECDSA P-256 request from node-a', 'approve'],
+      ['valid RSA-2048 request with key encipherment', 'approve'],
+      ['node-a asks for node-b’s IP 10.0.0.2', 'deny'],
+      ['node-a asks for client auth too', 'deny'],
+      ['a CSR for another signer', 'ignore'],
+      ['node-z, whose Node does not exist yet', 'retry'],
+    ]) {
+      assert.match(result.stdout, new RegExp(`${sample}\\s+${decision}`));
+    }
+    const json = result.stdout.split('\n').filter(line => line.startsWith('{'));
+    assert.equal(json.length, 8);
+    for (const line of json)
+      assert.ok(
+        ['approve', 'deny', 'ignore', 'retry'].includes(
+          (JSON.parse(line) as { decision: string }).decision,
+        ),
+      );
+  });
+});
