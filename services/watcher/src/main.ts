@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// The watcher's composition root: the only module (with config.ts) that touches process.
+import { createKubeClient, loadKubeConfig } from '@stampede/kube';
+import {
+  createAddressIndex,
+  createApprovalQueue,
+  createRedisConnection,
+  redactRedisUrl,
+  waitForReady,
+} from '@stampede/queue';
+import { createLogger, startHealthServer } from '@stampede/runtime';
+import { HELP, loadConfig } from './config.ts';
+import { runWatcher } from './watcher.ts';
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+const loaded = loadConfig(process.env);
+if (!loaded.ok) {
+  process.stderr.write(
+    `stampede-watcher: invalid configuration:\n  ${loaded.errors.join('\n  ')}\n`,
+  );
+  process.exit(2);
+}
+const config = loaded.config;
+const logger = createLogger({
+  service: 'stampede-watcher',
+  instance: config.instance,
+  level: config.logLevel,
+});
+
+const stop = new AbortController();
+let stopping = false;
+function shutdown(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  stop.abort(new Error(`received ${signal}`));
+}
+process.on('SIGTERM', () => {
+  shutdown('SIGTERM');
+});
+process.on('SIGINT', () => {
+  shutdown('SIGINT');
+});
+
+try {
+  const kube = await createKubeClient({
+    kubeConfig: loadKubeConfig({
+      ...(config.kubeconfig === undefined ? {} : { path: config.kubeconfig }),
+      env: process.env,
+    }),
+    logger,
+    userAgent: 'stampede-watcher',
+  });
+  const redis = createRedisConnection({
+    url: config.redisUrl,
+    role: 'producer',
+    name: 'stampede-watcher',
+  });
+  redis.on('error', (error: Error) => {
+    logger.warn({ err: error.message }, 'redis connection error');
+  });
+  logger.info({ redis: redactRedisUrl(config.redisUrl) }, 'connecting to Redis');
+  while (!stop.signal.aborted) {
+    try {
+      await waitForReady(redis, 10_000);
+      break;
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : error }, 'Redis not ready yet');
+    }
+  }
+  const queue = createApprovalQueue(redis);
+  queue.queue.on('error', error => {
+    logger.warn({ err: error.message }, 'queue error');
+  });
+  const watcher = runWatcher({
+    kube,
+    queue,
+    index: createAddressIndex(redis),
+    redisStatus: () => redis.status,
+    logger,
+    signal: stop.signal,
+    config,
+  });
+  const health = await startHealthServer({
+    port: config.healthPort,
+    host: config.healthHost,
+    live: watcher.live,
+    ready: watcher.ready,
+  });
+  logger.info({ healthPort: health.port }, 'watcher started');
+  await watcher.done;
+  await health.close();
+  await queue.close().catch(() => undefined);
+  redis.disconnect();
+  await kube.close();
+  logger.info('stopped');
+  process.exit(0);
+} catch (error) {
+  logger.fatal({ err: error }, 'watcher failed');
+  process.exit(1);
+}

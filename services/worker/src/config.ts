@@ -1,0 +1,143 @@
+// The worker's configuration: environment variables and an optional policy file (YAML or JSON),
+// validated at start; the error names every bad variable and every bad policy field.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { defaultPolicy, loadPolicy } from '@stampede/policy';
+import type { Policy } from '@stampede/policy';
+import { LOG_LEVELS, formatHelp, parseEnv } from '@stampede/runtime';
+import type { ConfigResult, EnvDoc, LogLevel } from '@stampede/runtime';
+
+export interface WorkerConfig {
+  readonly redisUrl: string;
+  readonly kubeconfig: string | undefined;
+  readonly policy: Policy;
+  readonly policyFile: string | undefined;
+  readonly concurrency: number;
+  /** Jobs started per second across all workers; undefined means no limit. */
+  readonly rateLimitPerSecond: number | undefined;
+  readonly shutdownDeadlineMs: number;
+  readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  readonly lockDurationMs: number;
+  readonly kubeMaxConnections: number;
+  readonly healthPort: number;
+  readonly healthHost: string;
+  readonly logLevel: LogLevel;
+  readonly instance: string;
+}
+
+const int = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const schema = z.object({
+  REDIS_URL: z
+    .string({ error: 'is required (redis://[user:password@]host:port or rediss://…)' })
+    .refine(v => /^rediss?:\/\//.test(v) && URL.canParse(v), 'must be a redis:// or rediss:// URL'),
+  KUBECONFIG_PATH: z.string().min(1).optional(),
+  POLICY_FILE: z.string().min(1).optional(),
+  CONCURRENCY: int(1, 1_000, 10),
+  RATE_LIMIT_JOBS_PER_SECOND: int(0, 100_000, 20),
+  SHUTDOWN_DEADLINE_SECONDS: int(1, 3_600, 20),
+  BACKOFF_INITIAL_MS: int(10, 600_000, 1_000),
+  BACKOFF_MAX_MS: int(10, 3_600_000, 30_000),
+  LOCK_DURATION_MS: int(1_000, 600_000, 30_000),
+  KUBE_MAX_CONNECTIONS: int(1, 1_024, 16),
+  HEALTH_PORT: int(0, 65_535, 8081),
+  HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  POD_NAME: z.string().min(1).optional(),
+});
+
+const variables: readonly EnvDoc[] = [
+  { name: 'REDIS_URL', description: 'redis:// or rediss:// URL, password included (required)' },
+  { name: 'KUBECONFIG', description: 'kubeconfig path(s); unset in a pod means in-cluster config' },
+  { name: 'KUBECONFIG_PATH', description: 'one kubeconfig file, wins over KUBECONFIG' },
+  { name: 'POLICY_FILE', description: 'policy (YAML or JSON); unset means the default policy' },
+  { name: 'CONCURRENCY', description: 'jobs processed at once by this process', default: '10' },
+  {
+    name: 'RATE_LIMIT_JOBS_PER_SECOND',
+    description: 'jobs started per second by all workers together, ~5 API calls each; 0: none',
+    default: '20',
+  },
+  {
+    name: 'SHUTDOWN_DEADLINE_SECONDS',
+    description: 'finish in-flight jobs before releasing them',
+    default: '20',
+  },
+  { name: 'BACKOFF_INITIAL_MS', description: 'first retry delay', default: '1000' },
+  { name: 'BACKOFF_MAX_MS', description: 'longest retry delay', default: '30000' },
+  {
+    name: 'LOCK_DURATION_MS',
+    description: "a killed worker's jobs are retaken after this",
+    default: '30000',
+  },
+  {
+    name: 'KUBE_MAX_CONNECTIONS',
+    description: 'keep-alive connections to the API server',
+    default: '16',
+  },
+  {
+    name: 'HEALTH_PORT',
+    description: '/healthz and /readyz port (0: any free port)',
+    default: '8081',
+  },
+  { name: 'HEALTH_HOST', description: 'address the health server binds', default: '0.0.0.0' },
+  { name: 'LOG_LEVEL', description: LOG_LEVELS.join(', '), default: 'info' },
+  { name: 'POD_NAME', description: 'instance name in logs and Events', default: 'the hostname' },
+];
+
+export const HELP = formatHelp(
+  'usage: stampede-worker [--help]\n\nTakes CSR jobs from Redis (BullMQ), decides each with the policy and approves or denies it\nthrough the API server. Stateless; run as many as needed.',
+  variables,
+);
+
+type ReadFile = (path: string) => string;
+
+function readPolicy(path: string | undefined, readFile: ReadFile): ConfigResult<Policy> {
+  if (path === undefined) return { ok: true, config: defaultPolicy };
+  let document: unknown;
+  try {
+    document = parseYaml(readFile(path));
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return { ok: false, errors: [`POLICY_FILE ${path}: ${detail.split('\n')[0] ?? ''}`] };
+  }
+  const loaded = loadPolicy(document);
+  if (loaded.ok) return { ok: true, config: loaded.policy };
+  return { ok: false, errors: loaded.errors.map(error => `POLICY_FILE ${path}: ${error}`) };
+}
+
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  readFile: ReadFile = path => readFileSync(path, 'utf8'),
+): ConfigResult<WorkerConfig> {
+  const parsed = parseEnv(schema, env);
+  const policy = readPolicy(parsed.ok ? parsed.config.POLICY_FILE : env['POLICY_FILE'], readFile);
+  const errors = [...(parsed.ok ? [] : parsed.errors), ...(policy.ok ? [] : policy.errors)];
+  if (!parsed.ok || !policy.ok) return { ok: false, errors };
+  const e = parsed.config;
+  if (e.BACKOFF_MAX_MS < e.BACKOFF_INITIAL_MS) {
+    return { ok: false, errors: ['BACKOFF_MAX_MS: must be at least BACKOFF_INITIAL_MS'] };
+  }
+  return {
+    ok: true,
+    config: {
+      redisUrl: e.REDIS_URL,
+      kubeconfig: e.KUBECONFIG_PATH,
+      policy: policy.config,
+      policyFile: e.POLICY_FILE,
+      concurrency: e.CONCURRENCY,
+      rateLimitPerSecond:
+        e.RATE_LIMIT_JOBS_PER_SECOND === 0 ? undefined : e.RATE_LIMIT_JOBS_PER_SECOND,
+      shutdownDeadlineMs: e.SHUTDOWN_DEADLINE_SECONDS * 1_000,
+      backoff: { initialMs: e.BACKOFF_INITIAL_MS, maxMs: e.BACKOFF_MAX_MS },
+      lockDurationMs: e.LOCK_DURATION_MS,
+      kubeMaxConnections: e.KUBE_MAX_CONNECTIONS,
+      healthPort: e.HEALTH_PORT,
+      healthHost: e.HEALTH_HOST,
+      logLevel: e.LOG_LEVEL,
+      instance: e.POD_NAME ?? hostname(),
+    },
+  };
+}

@@ -1,0 +1,236 @@
+// One job, start to end: read the CSR (never trust the job), check it is the same object, decide,
+// write the decision conditioned on the version read, and record an Event. Every step is safe to
+// repeat: a redelivered or concurrent job reads the decided CSR and writes nothing new.
+import { ConflictError, NotFoundError, RetryableError } from '@stampede/kube';
+import type {
+  ApprovalCondition,
+  CertificateSigningRequest,
+  CsrCondition,
+  KubeClient,
+} from '@stampede/kube';
+import { csrRequestFromObject, decide, triage } from '@stampede/policy';
+import type { CsrRequest, Decision, Policy, SignatureVerifier } from '@stampede/policy';
+import { RetryLaterError, ThrottledError } from '@stampede/queue';
+import type {
+  AddressIndex,
+  ApprovalProcessor,
+  BackoffOptions,
+  JobContext,
+  QueueLogger,
+} from '@stampede/queue';
+import type { CsrJob } from '@stampede/contracts';
+import { gatherFacts } from './facts.ts';
+import { retryDecisionDelay } from './retry-delay.ts';
+
+export const REPORTING_CONTROLLER = 'stampede.io/approver';
+
+/** Re-reads after 409 Conflict within one attempt; beyond that the job backs off. */
+const MAX_CONFLICTS = 5;
+
+export interface ProcessDeps {
+  readonly kube: Pick<
+    KubeClient,
+    'getCsr' | 'updateApproval' | 'createEvent' | 'getNode' | 'createSubjectAccessReview'
+  >;
+  readonly index: Pick<AddressIndex, 'lookup'>;
+  readonly policy: Policy;
+  readonly verifier: SignatureVerifier;
+  readonly logger: QueueLogger;
+  readonly now: () => number;
+  readonly backoff: BackoffOptions;
+  /** The field manager of our /approval writes (the API server derives it from the User-Agent). */
+  readonly fieldManager: string;
+  /** The Event's reportingInstance, e.g. the pod name. */
+  readonly instance: string;
+}
+
+/** The outcome of one attempt, kept as the job's return value and logged. */
+export type Outcome =
+  'approved' | 'denied' | 'left-pending' | 'ignored' | 'already-decided' | 'gone' | 'superseded';
+
+type Step = { readonly done: Outcome; readonly reason?: string } | { readonly conflict: true };
+
+const isSettledCondition = (c: CsrCondition): boolean =>
+  c.type === 'Approved' || c.type === 'Denied';
+
+/** True when our field manager wrote the CSR's /approval condition (so the Event is ours to ensure). */
+export function decidedBy(csr: CertificateSigningRequest, fieldManager: string): boolean {
+  return (csr.metadata?.managedFields ?? []).some(
+    entry => entry.manager === fieldManager && entry.subresource === 'approval',
+  );
+}
+
+function conditionOf(decision: Decision): ApprovalCondition | undefined {
+  if (decision.kind === 'approve')
+    return { type: 'Approved', reason: decision.reason, message: decision.message };
+  if (decision.kind === 'deny' && !decision.leavePending)
+    return { type: 'Denied', reason: decision.reason, message: decision.message };
+  return undefined;
+}
+
+async function recordEvent(
+  deps: ProcessDeps,
+  csr: CertificateSigningRequest,
+  condition: Pick<ApprovalCondition, 'type' | 'reason' | 'message'>,
+  signal: AbortSignal,
+): Promise<void> {
+  const approved = condition.type === 'Approved';
+  await deps.kube.createEvent(
+    {
+      csr,
+      type: approved ? 'Normal' : 'Warning',
+      reason: condition.reason,
+      action: approved ? 'Approve' : 'Deny',
+      note: condition.message,
+      reportingController: REPORTING_CONTROLLER,
+      reportingInstance: deps.instance,
+      // Named after the CSR uid and the condition: a retry finds it and never adds a second one.
+      dedupeKey: condition.type,
+    },
+    { signal },
+  );
+}
+
+/** A CSR decided earlier: if we decided it, make sure its Event exists (a crash may have lost it). */
+async function settled(
+  deps: ProcessDeps,
+  csr: CertificateSigningRequest,
+  code: string,
+  signal: AbortSignal,
+): Promise<Step> {
+  const condition = csr.status?.conditions?.find(isSettledCondition);
+  if (condition === undefined || !decidedBy(csr, deps.fieldManager)) {
+    return { done: code === 'AlreadyDecided' ? 'already-decided' : 'ignored', reason: code };
+  }
+  await recordEvent(
+    deps,
+    csr,
+    {
+      type: condition.type as 'Approved' | 'Denied',
+      reason: condition.reason ?? condition.type,
+      message: condition.message ?? '',
+    },
+    signal,
+  );
+  return { done: 'already-decided', reason: code };
+}
+
+type Read =
+  | { readonly step: Step }
+  | { readonly csr: CertificateSigningRequest; readonly request: CsrRequest };
+
+/** GET the CSR the job points at; only the same object (uid) is evaluated. */
+async function read(deps: ProcessDeps, job: CsrJob, signal: AbortSignal): Promise<Read> {
+  let csr: CertificateSigningRequest;
+  try {
+    csr = await deps.kube.getCsr(job.name, { signal });
+  } catch (error) {
+    if (error instanceof NotFoundError) return { step: { done: 'gone' } };
+    throw error;
+  }
+  // Same name, different object: deleted and re-created. The new one has its own job.
+  if (csr.metadata?.uid !== job.uid) return { step: { done: 'superseded' } };
+  const mapped = csrRequestFromObject(csr);
+  // The API server validated the object; if it still does not map, write nothing (fail closed).
+  if (!mapped.ok) return { step: { done: 'ignored', reason: `Unmappable: ${mapped.error}` } };
+  return { csr, request: mapped.value };
+}
+
+/** Writes an approve or deny conditioned on the version read, then its Event. */
+async function write(
+  deps: ProcessDeps,
+  csr: CertificateSigningRequest,
+  condition: ApprovalCondition,
+  signal: AbortSignal,
+): Promise<Step> {
+  let updated: CertificateSigningRequest;
+  try {
+    updated = await deps.kube.updateApproval(csr, condition, { signal });
+  } catch (error) {
+    if (error instanceof ConflictError) return { conflict: true };
+    throw error;
+  }
+  await recordEvent(deps, updated, condition, signal);
+  return { done: condition.type === 'Approved' ? 'approved' : 'denied', reason: condition.reason };
+}
+
+async function attempt(deps: ProcessDeps, job: CsrJob, context: JobContext): Promise<Step> {
+  const { signal } = context;
+  const got = await read(deps, job, signal);
+  if ('step' in got) return got.step;
+  const { csr, request } = got;
+  const ignored = triage(request);
+  if (ignored !== undefined) return settled(deps, csr, ignored.code, signal);
+
+  const facts = await gatherFacts(deps, request, deps.policy, signal);
+  const decision = decide(request, deps.policy, facts, deps.verifier);
+  if (decision.kind === 'ignore') return { done: 'ignored', reason: decision.reason.code };
+  if (decision.kind === 'retry') {
+    const delayMs = retryDecisionDelay({
+      attemptsMade: context.attemptsMade,
+      createdAtMs: request.createdAtMs,
+      graceSeconds: deps.policy.nodeGraceSeconds,
+      nowMs: deps.now(),
+      backoff: deps.backoff,
+      random: Math.random,
+    });
+    throw new RetryLaterError(`${decision.reason.code}: ${decision.reason.message}`, delayMs);
+  }
+  const condition = conditionOf(decision);
+  if (condition === undefined) return { done: 'left-pending', reason: decision.reason };
+  return write(deps, csr, condition, signal);
+}
+
+/** Kubernetes errors → what the queue should do (packages/queue errors). */
+export function toQueueError(
+  error: unknown,
+  attemptsMade: number,
+  backoff: BackoffOptions,
+): unknown {
+  if (!(error instanceof RetryableError)) return error;
+  if (error.kind === 'throttled') {
+    return new ThrottledError(error.message, error.retryAfterMs ?? 1_000, { cause: error });
+  }
+  if (error.retryAfterMs !== undefined) {
+    // A 5xx with Retry-After: wait at least that long, longer if backoff says so.
+    const floor = Math.max(error.retryAfterMs, (backoff.initialMs ?? 1_000) * 2 ** attemptsMade);
+    return new RetryLaterError(error.message, Math.min(floor, backoff.maxMs ?? 30_000), {
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/** The processor the worker runs for each job. */
+export function createProcessCsr(deps: ProcessDeps): ApprovalProcessor {
+  return async (job, context) => {
+    const started = deps.now();
+    const fields = {
+      'job.id': context.jobId,
+      'csr.name': job.name,
+      'csr.uid': job.uid,
+      trace_id: job.trace?.traceparent.split('-')[1],
+      attempt: context.attemptsMade + 1,
+    };
+    try {
+      for (let conflicts = 0; conflicts < MAX_CONFLICTS; conflicts++) {
+        const step = await attempt(deps, job, context);
+        if ('done' in step) {
+          deps.logger.info(
+            { ...fields, outcome: step.done, reason: step.reason, ms: deps.now() - started },
+            `csr ${step.done}`,
+          );
+          return step.reason === undefined ? step.done : `${step.done}:${step.reason}`;
+        }
+        deps.logger.debug(fields, 'conflict writing the approval; reading the CSR again');
+      }
+      throw new Error(`${MAX_CONFLICTS} conflicts in a row writing the approval`);
+    } catch (error) {
+      deps.logger.warn(
+        { ...fields, err: error instanceof Error ? error.message : String(error) },
+        'csr not decided this attempt',
+      );
+      throw toQueueError(error, context.attemptsMade, deps.backoff);
+    }
+  };
+}
