@@ -57,6 +57,32 @@ export default tseslint.config(
     },
   },
   {
+    // @stampede/harness spawns processes, holds CA keys in memory and installs exit hooks: it is
+    // test support only, never part of a shipped package or service. (Pure packages are covered
+    // by their stricter block below, which wins for their files.)
+    files: ['packages/*/src/**/*.ts', 'services/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'packages/harness/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@stampede/harness',
+              message: 'The test harness is for tests, the demo and load tests only.',
+            },
+          ],
+          patterns: [
+            {
+              group: ['**/src/*', '../../packages/*', '../../services/*'],
+              message: "Import a package by name, never another package's files.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: purePackages,
     // Tests of a pure package may use node:test and node:assert; the code under test may not.
     ignores: ['**/*.test.ts', '**/*.bench.ts'],
