@@ -155,6 +155,12 @@ const cases: Case[] = [
     expect: 'approve',
   },
   {
+    name: 'treats a requester without a valid creation time as the newest Node',
+    node: { createdAtMs: Number.NaN },
+    facts: index({ 'ip:10.0.0.1': [newer('node-new')] }),
+    expect: ['deny', 'SanContested'],
+  },
+  {
     name: 'ignores the requester itself in the address index',
     facts: index({ 'ip:10.0.0.1': [{ node: 'node-a', createdAtMs: 0 }] }),
     expect: 'approve',

@@ -70,9 +70,13 @@ export function checkOwnership(ctx: FactContext): CheckResult {
   });
 }
 
+/** A creation time that is not a number counts as the newest, so it can never win a contest. */
+const age = (c: AddressClaimant): number =>
+  Number.isFinite(c.createdAtMs) ? c.createdAtMs : Infinity;
+
 /** Orders Nodes by age: the older one owns a contested address; the name breaks a tie. */
 const isOlder = (a: AddressClaimant, b: AddressClaimant): boolean =>
-  a.createdAtMs < b.createdAtMs || (a.createdAtMs === b.createdAtMs && a.node < b.node);
+  age(a) < age(b) || (age(a) === age(b) && a.node < b.node);
 
 /**
  * Rule 14, contested SANs: an address another Node also reports belongs to the oldest of them, so a
