@@ -98,6 +98,10 @@ export interface EvaluateInput {
   readonly verifier: SignatureVerifier;
 }
 
+/** How long the CSR has been waiting beyond its grace window (> 0 once the window has passed). */
+const pastGraceMs = (request: CsrRequest, policy: Policy, facts: Facts): number =>
+  facts.nowMs - request.createdAtMs - policy.nodeGraceSeconds * 1000;
+
 /** The Node, or the decision to make while it is missing. */
 function resolveNode(ctx: CheckContext, facts: Facts): NodeFact | Decision {
   const { node } = facts;
@@ -106,16 +110,15 @@ function resolveNode(ctx: CheckContext, facts: Facts): NodeFact | Decision {
     case 'unavailable':
       return retry(
         'node',
-        violation('NodeUnavailable', `could not read Node ${name}: ${node.reason}`),
+        violation('NodeUnavailable', `could not read Node ${name}: ${show(node.reason)}`),
       );
     case 'absent': {
-      const graceMs = ctx.policy.nodeGraceSeconds * 1000;
-      const waitedMs = facts.nowMs - ctx.request.createdAtMs;
-      if (waitedMs > graceMs) {
+      const past = pastGraceMs(ctx.request, ctx.policy, facts);
+      if (past > 0) {
         const message = `Node ${name} does not exist ${ctx.policy.nodeGraceSeconds} s after the CSR was created`;
         return deny([violation('NodeNotFound', message)], ctx.policy);
       }
-      const left = Math.ceil((graceMs - waitedMs) / 1000);
+      const left = Math.ceil(-past / 1000);
       return retry(
         'node',
         violation('NodeNotFound', `Node ${name} not found yet (${left} s of grace left)`),
@@ -153,7 +156,7 @@ function factContext(ctx: CheckContext, node: NodeFact, facts: Facts): FactConte
 function missingFact(facts: Facts, fact: FactName): Violation | undefined {
   const value = facts[fact];
   if (fact === 'node' || value.state === 'known') return undefined;
-  const why = value.state === 'unavailable' ? value.reason : 'not reported';
+  const why = value.state === 'unavailable' ? show(value.reason) : 'not reported';
   const code = fact === 'claimants' ? 'ClaimantsUnavailable' : 'AuthorizationUnavailable';
   return violation(code, `${fact} unavailable: ${why}`);
 }
@@ -201,8 +204,7 @@ export function evaluate(input: EvaluateInput): Decision {
   const pending = runFactRows(factContext(ctx, node, facts), facts, violations, passed);
   const noAddressesYet =
     node.addresses.length === 0 && violations.some(v => v.code === 'SanNotOwned');
-  const graceLeft = facts.nowMs - request.createdAtMs <= policy.nodeGraceSeconds * 1000;
-  if (noAddressesYet && graceLeft) {
+  if (noAddressesYet && pastGraceMs(request, policy, facts) <= 0) {
     return retry(
       'node',
       violation('NodeHasNoAddresses', `Node ${node.name} reports no addresses yet`),
