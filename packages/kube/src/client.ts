@@ -66,6 +66,8 @@ function eventName(input: CsrEventInput): string {
 class Client implements KubeClient {
   readonly #transport: Transport;
   readonly #logger: Parameters<CreateKubeClient>[0]['logger'];
+  /** Aborted by close(): every list/watch loop of this client stops with it. */
+  readonly #closing = new AbortController();
 
   constructor(transport: Transport, logger: Parameters<CreateKubeClient>[0]['logger']) {
     this.#transport = transport;
@@ -221,7 +223,7 @@ class Client implements KubeClient {
     return startListWatch({
       transport: this.#transport,
       target: { path: CSR_PATH, resource: 'csr', fieldSelector: SIGNER_SELECTOR },
-      options,
+      options: { ...options, signal: this.#loopSignal(options.signal) },
       logger: this.#logger,
     });
   }
@@ -230,9 +232,13 @@ class Client implements KubeClient {
     return startListWatch({
       transport: this.#transport,
       target: { path: NODE_PATH, resource: 'node' },
-      options,
+      options: { ...options, signal: this.#loopSignal(options.signal) },
       logger: this.#logger,
     });
+  }
+
+  #loopSignal(signal: AbortSignal): AbortSignal {
+    return AbortSignal.any([signal, this.#closing.signal]);
   }
 
   stats(): KubeClientStats {
@@ -240,6 +246,7 @@ class Client implements KubeClient {
   }
 
   close(): Promise<void> {
+    this.#closing.abort(new Error('@stampede/kube: client closed'));
     return this.#transport.close();
   }
 }

@@ -184,8 +184,9 @@ export class Transport {
     const connect: buildConnector.connector = (opts, callback) => {
       counters.connections++;
       base(opts, (...args) => {
-        const socket: Socket | null = args[1];
-        if (socket !== null) {
+        // On failure undici calls back with the error alone: the socket is undefined, not null.
+        const socket = args[1] as Socket | null | undefined;
+        if (args[0] === null && socket !== null && socket !== undefined) {
           // The connector calls back after `secureConnect` on https.
           if (opts.protocol === 'https:') counters.tlsHandshakes++;
           counters.openSockets++;

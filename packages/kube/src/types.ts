@@ -241,7 +241,7 @@ export interface KubeClient {
   /** List+watch Nodes; project to what you need (e.g. {@link projectNodeAddresses}). */
   watchNodes<P>(options: ListWatchOptions<Node, P>): ListWatch<P>;
   stats(): KubeClientStats;
-  /** Closes the pool after in-flight requests end (watches are destroyed). */
+  /** Stops every list/watch loop of this client, then closes the pool after in-flight requests end. */
   close(): Promise<void>;
 }
 
