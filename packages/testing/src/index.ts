@@ -19,3 +19,17 @@ export {
   type RdnSpec,
   type SanSpec,
 } from './csr.ts';
+export {
+  buildCorpus,
+  type CorpusCase,
+  type CorpusExpectation,
+  type FailureCode,
+} from './corpus.ts';
+export {
+  csrparseBinary,
+  runGoOracle,
+  type GoAttribute,
+  type GoCsr,
+  type GoRequest,
+  type GoResult,
+} from './go-oracle.ts';

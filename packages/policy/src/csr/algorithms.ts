@@ -45,15 +45,17 @@ function expectNoParams(ai: AlgorithmIdentifier): void {
 
 // ---- Public keys ----
 
-const CURVES = {
-  [Oid.p256]: { curve: 'P-256', bits: 256, pointLength: 65 },
-  [Oid.p384]: { curve: 'P-384', bits: 384, pointLength: 97 },
-  [Oid.p521]: { curve: 'P-521', bits: 521, pointLength: 133 },
-} as const;
-
-function isKnownCurve(oid: string): oid is keyof typeof CURVES {
-  return Object.hasOwn(CURVES, oid);
+interface Curve {
+  readonly curve: 'P-256' | 'P-384' | 'P-521';
+  readonly bits: number;
+  readonly pointLength: number;
 }
+
+const CURVES = new Map<string, Curve>([
+  [Oid.p256, { curve: 'P-256', bits: 256, pointLength: 65 }],
+  [Oid.p384, { curve: 'P-384', bits: 384, pointLength: 97 }],
+  [Oid.p521, { curve: 'P-521', bits: 521, pointLength: 133 }],
+]);
 
 function bitLength(unsigned: Uint8Array): number {
   let i = 0;
@@ -84,8 +86,9 @@ function readEcKey(ai: AlgorithmIdentifier, key: DerElement, keyBytes: Uint8Arra
   // Only namedCurve: implicitCurve (NULL) and explicit curve parameters are refused, as Go does.
   if (ai.params === undefined) throw new DerError(ai.path, 'EC parameters must name a curve');
   const curveOid = readOid(ai.params);
-  if (!isKnownCurve(curveOid)) return { algorithm: 'ecdsa-unsupported-curve', curveOid };
-  const { curve, bits, pointLength } = CURVES[curveOid];
+  const known = CURVES.get(curveOid);
+  if (known === undefined) return { algorithm: 'ecdsa-unsupported-curve', curveOid };
+  const { curve, bits, pointLength } = known;
   // Uncompressed points only (what Go reads); that the point is on the curve is the verifier's job.
   if (keyBytes.length !== pointLength || keyBytes[0] !== 0x04) {
     throw new DerError(key.path, `${curve} public key must be an uncompressed point`);

@@ -5,6 +5,7 @@
 // from the input, since messages end up in CSR conditions, logs and events.
 
 import type { ParseFailureCode } from '../types.ts';
+import { knownOidText } from './oids.ts';
 
 /** Thrown while reading; the CSR parser turns it into a ParseFailure. */
 export class DerError extends Error {
@@ -270,28 +271,30 @@ export function readOctetAlignedBitString(el: DerElement): Uint8Array {
 /** The largest arc Go's encoding/asn1 accepts; larger ones make Go reject the request. */
 const MAX_ARC = 0x7fffffff;
 
-/** Dotted text of the OBJECT IDENTIFIER content octets, checking minimal base-128 arcs. */
-export function oidText(content: Uint8Array, path: string): string {
-  if (content.length === 0) throw new DerError(path, 'OBJECT IDENTIFIER must not be empty');
+/** Appends one arc to the dotted text; the first arc encodes two (X.690 8.19.4). */
+function appendArc(text: string, arc: number, first: boolean): string {
+  if (!first) return `${text}.${arc}`;
+  return arc < 80 ? `${Math.floor(arc / 40)}.${arc % 40}` : `2.${arc - 80}`;
+}
+
+/** Dotted text of OBJECT IDENTIFIER content octets `data[start:end]`, checking minimal base-128 arcs. */
+export function oidText(data: Uint8Array, path: string, start = 0, end = data.length): string {
+  if (end <= start) throw new DerError(path, 'OBJECT IDENTIFIER must not be empty');
   let text = '';
   let arc = 0;
-  let first = true;
   let startOfArc = true;
-  for (const b of content) {
+  for (let i = start; i < end; i++) {
+    const b = data[i] ?? 0;
     if (startOfArc && b === 0x80) {
       throw new DerError(path, 'OBJECT IDENTIFIER arc is not minimally encoded');
     }
     arc = arc * 128 + (b & 0x7f);
     if (arc > MAX_ARC) throw new DerError(path, 'OBJECT IDENTIFIER arc is too large');
     startOfArc = (b & 0x80) === 0;
-    if (!startOfArc) continue;
-    if (first) {
-      text = arc < 80 ? `${Math.floor(arc / 40)}.${arc % 40}` : `2.${arc - 80}`;
-      first = false;
-    } else {
-      text += `.${arc}`;
+    if (startOfArc) {
+      text = appendArc(text, arc, text === '');
+      arc = 0;
     }
-    arc = 0;
   }
   if (!startOfArc) throw new DerError(path, 'OBJECT IDENTIFIER ends inside an arc');
   return text;
@@ -299,7 +302,10 @@ export function oidText(content: Uint8Array, path: string): string {
 
 export function readOid(el: DerElement): string {
   expectTag(el, Tag.oid, 'an OBJECT IDENTIFIER');
-  return oidText(contentOf(el), el.path);
+  return (
+    knownOidText(el.data, el.contentStart, el.end) ??
+    oidText(el.data, el.path, el.contentStart, el.end)
+  );
 }
 
 /**

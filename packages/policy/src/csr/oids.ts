@@ -30,3 +30,51 @@ export const Oid = {
   sha384: '2.16.840.1.101.3.4.2.2',
   sha512: '2.16.840.1.101.3.4.2.3',
 } as const;
+
+/** Attribute types a subject commonly holds, so that reading them costs a lookup. */
+const NAME_ATTRIBUTES = [
+  '2.5.4.3',
+  '2.5.4.5',
+  '2.5.4.6',
+  '2.5.4.7',
+  '2.5.4.8',
+  '2.5.4.10',
+  '2.5.4.11',
+  '1.2.840.113549.1.9.1',
+];
+
+function encodeArcs(dotted: string): number[] {
+  const [a = 0, b = 0, ...rest] = dotted.split('.').map(Number);
+  const out: number[] = [];
+  for (const arc of [a * 40 + b, ...rest]) {
+    const groups = [arc & 0x7f];
+    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128))
+      groups.unshift((v & 0x7f) | 0x80);
+    out.push(...groups);
+  }
+  return out;
+}
+
+function hashBytes(data: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ (data[i] ?? 0), 0x01000193);
+  return h >>> 0;
+}
+
+const KNOWN = new Map<number, { readonly bytes: Uint8Array; readonly text: string }>();
+for (const text of [...Object.values(Oid), ...NAME_ATTRIBUTES]) {
+  const bytes = Uint8Array.from(encodeArcs(text));
+  KNOWN.set(hashBytes(bytes, 0, bytes.length), { bytes, text });
+}
+
+/**
+ * The dotted text of a well-known OID from its content octets, or undefined (then the caller decodes
+ * the arcs). Exact: the octets are compared, the hash only finds the candidate.
+ */
+export function knownOidText(data: Uint8Array, start: number, end: number): string | undefined {
+  const entry = KNOWN.get(hashBytes(data, start, end));
+  if (entry?.bytes.length !== end - start) return undefined;
+  for (let i = 0; i < entry.bytes.length; i++)
+    if (entry.bytes[i] !== data[start + i]) return undefined;
+  return entry.text;
+}

@@ -18,7 +18,7 @@ const DASH = 0x2d;
 const ascii = (text: string): Uint8Array => Uint8Array.from(text, c => c.charCodeAt(0));
 const PEM_START = ascii('-----BEGIN ');
 const PEM_END = ascii('\n-----END ');
-const CSR_TYPE = 'CERTIFICATE REQUEST';
+const CSR_TYPE = ascii('CERTIFICATE REQUEST');
 
 function matchesAt(data: Uint8Array, at: number, pattern: Uint8Array): boolean {
   if (at < 0 || at + pattern.length > data.length) return false;
@@ -36,7 +36,15 @@ function indexOf(data: Uint8Array, pattern: Uint8Array, from: number): number {
 
 /** The last match lying wholly inside [from, to). */
 function lastIndexOf(data: Uint8Array, pattern: Uint8Array, from: number, to: number): number {
-  for (let i = to - pattern.length; i >= from; i--) if (matchesAt(data, i, pattern)) return i;
+  const first = pattern[0] ?? 0;
+  // Typed-array lastIndexOf reads a negative start as counting from the end: never pass one.
+  let i = to - pattern.length;
+  while (i >= from) {
+    i = data.lastIndexOf(first, i);
+    if (i < from) return -1;
+    if (matchesAt(data, i, pattern)) return i;
+    i--;
+  }
   return -1;
 }
 
@@ -55,19 +63,19 @@ function getLine(data: Uint8Array, from: number) {
   return { lineEnd: i, next, consumed: next - from };
 }
 
-const BASE64_VALUES = (() => {
-  const table = new Int8Array(256).fill(-1);
+const IGNORED = 64;
+const PAD = 65;
+const INVALID = 255;
+
+/** Byte → sextet, or IGNORED (pem strips spaces and tabs; base64 skips \r and \n), PAD or INVALID. */
+const BASE64 = (() => {
+  const table = new Uint8Array(256).fill(INVALID);
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
+  for (const b of [SPACE, TAB, CR, NEWLINE]) table[b] = IGNORED;
+  table[0x3d] = PAD;
   return table;
 })();
-
-const PAD = 0x3d;
-
-function isIgnoredInBase64(b: number): boolean {
-  // pem removes spaces and tabs; base64.StdEncoding then skips \r and \n anywhere.
-  return b === SPACE || b === TAB || b === CR || b === NEWLINE;
-}
 
 interface Base64Result {
   readonly bytes: Uint8Array;
@@ -90,17 +98,16 @@ export function decodeBase64LikeGo(
   let count = 0;
   let pads = 0;
   for (let i = from; i < to; i++) {
-    const b = data[i] ?? 0;
-    if (isIgnoredInBase64(b)) continue;
-    if (b === PAD) {
+    const v = BASE64[data[i] ?? 0] ?? INVALID;
+    if (v === IGNORED) continue;
+    if (v === PAD) {
       // `=` may only appear as the 3rd and 4th, or the 4th, character of the final group.
       if (count + pads < 2) return undefined;
       pads++;
       if (count + pads > 4) return undefined;
       continue;
     }
-    const v = BASE64_VALUES[b] ?? -1;
-    if (v < 0 || pads > 0) return undefined;
+    if (v === INVALID || pads > 0) return undefined;
     quantum = (quantum << 6) | v;
     if (++count === 4) {
       out[n++] = quantum >> 16;
@@ -134,6 +141,8 @@ function finishBase64(
 /** One block as Go's pem.Decode returns it, with where it starts and where its `rest` begins. */
 export interface GoPemBlock {
   readonly type: string;
+  /** Whether the type is exactly these bytes (cheaper than reading `type`). */
+  typeIs(expected: Uint8Array): boolean;
   readonly headerCount: number;
   readonly bytes: Uint8Array;
   readonly canonicalBase64: boolean;
@@ -215,7 +224,12 @@ function readCandidate(data: Uint8Array, restIn: number, endIndexIn: number): Ca
   return {
     kind: 'block',
     block: {
-      type: latin1(data, typeStart, typeEnd),
+      // The type is made text only when asked for: readCsrPem compares bytes.
+      get type() {
+        return latin1(data, typeStart, typeEnd);
+      },
+      typeIs: (expected: Uint8Array) =>
+        typeEnd - typeStart === expected.length && matchesAt(data, typeStart, expected),
       headerCount: headers.count,
       bytes: decoded.bytes,
       canonicalBase64: decoded.canonical,
@@ -238,8 +252,8 @@ function readHeaders(data: Uint8Array, from: number) {
   for (;;) {
     if (rest >= data.length) return undefined;
     const line = getLine(data, rest);
-    const colon = data.subarray(rest, line.lineEnd).indexOf(COLON);
-    if (colon < 0) break;
+    const colon = data.indexOf(COLON, rest);
+    if (colon < 0 || colon >= line.lineEnd) break;
     count++;
     rest = line.next;
     consumed += line.consumed;
@@ -291,7 +305,7 @@ export function readCsrPem(
       ? malformed('no PEM block found')
       : malformed('no well-formed PEM block found (BEGIN/END lines or base64 body)');
   }
-  if (block.type !== CSR_TYPE) return malformed('PEM block type must be CERTIFICATE REQUEST');
+  if (!block.typeIs(CSR_TYPE)) return malformed('PEM block type must be CERTIFICATE REQUEST');
   if (block.headerCount > 0) return malformed('PEM headers are not allowed');
   if (!isWhitespace(input, 0, block.start)) return malformed('data before the PEM block');
   if (!isWhitespace(input, block.restStart, input.length)) {

@@ -25,31 +25,48 @@ declare const TextDecoder: new (
 // `system:node:a` here while Go keeps the BOM, and the two would disagree on the CN.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** X.680 PrintableString: letters, digits, space and '()+,-./:=? (no `*` or `&`, which Go tolerates). */
-const PRINTABLE = (() => {
-  const table = new Uint8Array(128);
-  const alphabet = `ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?`;
-  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = 1;
+// Alphabets as bit masks over ASCII, so one table lookup checks a byte for any type.
+const PRINTABLE = 1;
+const NUMERIC = 2;
+const VISIBLE = 4;
+const IA5 = 8;
+
+const ALPHABETS = (() => {
+  const table = new Uint8Array(256);
+  const mark = (chars: string, bit: number) => {
+    for (let i = 0; i < chars.length; i++)
+      table[chars.charCodeAt(i)] = (table[chars.charCodeAt(i)] ?? 0) | bit;
+  };
+  // X.680 PrintableString: letters, digits, space and '()+,-./:=? (no `*` or `&`, which Go tolerates).
+  mark(`ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?`, PRINTABLE);
+  mark('0123456789 ', NUMERIC);
+  for (let b = 0x20; b < 0x7f; b++) table[b] = (table[b] ?? 0) | VISIBLE;
+  for (let b = 0; b < 0x80; b++) table[b] = (table[b] ?? 0) | IA5;
   return table;
 })();
 
-const isPrintable = (b: number): boolean => PRINTABLE[b] === 1;
+function inAlphabet(bytes: Uint8Array, alphabet: number): boolean {
+  for (const b of bytes) if (((ALPHABETS[b] ?? 0) & alphabet) === 0) return false;
+  return true;
+}
 
-/** Latin-1 decoding of bytes already known to be in range; cheap for the short strings a CSR holds. */
+/** Text of bytes already checked to be ASCII (UTF-8 decoding of ASCII is the identity). */
+function ascii(bytes: Uint8Array): string {
+  return utf8.decode(bytes);
+}
+
+/** Latin-1 decoding (T61String). */
 function latin1(bytes: Uint8Array): string {
   let out = '';
   for (const b of bytes) out += String.fromCharCode(b);
   return out;
 }
 
-function checkedAscii(bytes: Uint8Array, allowed: (b: number) => boolean): string | undefined {
-  for (const b of bytes) if (!allowed(b)) return undefined;
-  return latin1(bytes);
+function checkedAscii(bytes: Uint8Array, alphabet: number): string | undefined {
+  return inAlphabet(bytes, alphabet) ? ascii(bytes) : undefined;
 }
 
 function decodeUtf8(bytes: Uint8Array): string | undefined {
-  const ascii = checkedAscii(bytes, b => b < 0x80);
-  if (ascii !== undefined) return ascii;
   try {
     return utf8.decode(bytes);
   } catch {
@@ -115,16 +132,16 @@ function decodeByTag(tag: number, bytes: Uint8Array): string | undefined {
     case StringTag.utf8:
       return decodeUtf8(bytes);
     case StringTag.numeric:
-      return checkedAscii(bytes, b => (b >= 0x30 && b <= 0x39) || b === 0x20);
+      return checkedAscii(bytes, NUMERIC);
     case StringTag.printable:
-      return checkedAscii(bytes, isPrintable);
+      return checkedAscii(bytes, PRINTABLE);
     case StringTag.t61:
       // T.61 is read as Latin-1, as Go and BoringSSL do; any octet is allowed.
       return latin1(bytes);
     case StringTag.ia5:
-      return checkedAscii(bytes, b => b < 0x80);
+      return checkedAscii(bytes, IA5);
     case StringTag.visible:
-      return checkedAscii(bytes, b => b >= 0x20 && b < 0x7f);
+      return checkedAscii(bytes, VISIBLE);
     case StringTag.universal:
       return decodeUniversal(bytes);
     case StringTag.bmp:
@@ -156,7 +173,7 @@ export function decodeString(tag: number, bytes: Uint8Array, path: string): stri
 
 /** IA5String contents (dNSName, rfc822Name, URI): ASCII only. */
 export function decodeIa5(bytes: Uint8Array, path: string, code: 'MalformedExtension'): string {
-  const text = checkedAscii(bytes, b => b < 0x80);
+  const text = checkedAscii(bytes, IA5);
   if (text === undefined) throw new DerError(path, 'IA5String must be ASCII', code);
   return text;
 }

@@ -1,0 +1,3 @@
+module stampede/csrparse
+
+go 1.26.0
