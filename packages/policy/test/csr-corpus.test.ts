@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { parseCsr, type ParseResult } from '@stampede/policy';
 import { createNodeSignatureVerifier } from '@stampede/crypto';
 import { buildCorpus, type CorpusExpectation } from '@stampede/testing';
+import { decideWithEveryFact } from './grant-all.ts';
 
 const verifier = createNodeSignatureVerifier();
 const corpus = buildCorpus();
@@ -57,6 +58,24 @@ describe('parseCsr on the adversarial corpus', () => {
         matches(result, c.expect),
         `expected ${JSON.stringify(c.expect)}, got ${describeOutcome(result)}`,
       );
+    });
+  }
+});
+
+// The corpus's `denied` marks against the real policy, with every fact granted: a marked case (or one
+// whose signature does not verify) is denied for its content alone; an unmarked one that verifies is
+// approved, so the corpus also guards against false denials of legitimate variants (threat T24).
+describe('decide() on the corpus cases that parse', () => {
+  for (const c of corpus) {
+    const expect = c.expect;
+    if (expect.parse !== 'ok') continue;
+    const denied = expect.denied !== undefined || expect.signature === 'invalid';
+    it(`${denied ? 'denies' : 'approves'}: ${c.name}`, () => {
+      const result = parseCsr(c.input);
+      assert.ok(result.ok);
+      const decision = decideWithEveryFact(c.input, result.csr);
+      const detail = decision.kind === 'deny' ? decision.message : decision.kind;
+      assert.equal(decision.kind, denied ? 'deny' : 'approve', detail);
     });
   }
 });

@@ -667,9 +667,9 @@ function subjectCases(): CorpusCase[] {
     ),
     optionCase('reads two Os (denied)', subjectWith([O, O, { type: 'CN', value: CN }]), denied),
     optionCase(
-      'reads a multi-valued RDN holding O and CN',
+      'reads a multi-valued RDN holding O and CN (denied: a kubelet sends one attribute per RDN)',
       subjectWith([[O, { type: 'CN', value: CN }]]),
-      valid,
+      denied,
     ),
     optionCase(
       'refuses a multi-valued RDN out of DER order',
