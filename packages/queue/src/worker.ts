@@ -48,7 +48,8 @@ export interface ApprovalWorkerOptions {
   readonly backoff?: BackoffOptions;
   /** Shown in Bull Board and stored on each job it processes (e.g. the pod name). */
   readonly name?: string;
-  /** BullMQ lock duration; a killed worker's jobs return to waiting after about this long. */
+  /** BullMQ lock duration and stalled-check interval: a killed worker's jobs return to waiting
+   * within about twice this. Default 30 000 ms. */
   readonly lockDurationMs?: number;
 }
 
@@ -152,6 +153,9 @@ export function createApprovalWorker(options: ApprovalWorkerOptions): ApprovalWo
       prefix: QUEUE_PREFIX,
       concurrency: options.concurrency,
       lockDuration: options.lockDurationMs ?? 30_000,
+      // Look for stalled jobs as often as a lock can expire, so a killed worker's jobs come back
+      // within one to two lock durations.
+      stalledInterval: options.lockDurationMs ?? 30_000,
       ...(options.name === undefined ? {} : { name: options.name }),
       ...(options.limiter === undefined
         ? {}

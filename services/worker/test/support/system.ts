@@ -1,0 +1,244 @@
+// The whole pipeline for end-to-end tests: a real control plane and Redis from @stampede/harness,
+// and the watcher and worker as separate OS processes (`node services/*/src/main.ts`), running as
+// the approver ServiceAccount with deploy/'s RBAC, never as admin.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startControlPlane, startRedis } from '@stampede/harness';
+import type { CertificateSigningRequest, ControlPlane, RedisServer } from '@stampede/harness';
+
+const ROOT = resolve(import.meta.dirname, '../../../..');
+const MAIN = {
+  watcher: join(ROOT, 'services/watcher/src/main.ts'),
+  worker: join(ROOT, 'services/worker/src/main.ts'),
+};
+const CSR_LIST = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+const EVENTS = '/apis/events.k8s.io/v1/namespaces/default/events';
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly kind: 'watcher' | 'worker';
+  readonly child: ChildProcess;
+  readonly logPath: string;
+  /** The health server's port, once the service logged it. */
+  readonly healthPort: Promise<number>;
+  readonly exited: Promise<number | null>;
+}
+
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+function spawnService(
+  kind: 'watcher' | 'worker',
+  name: string,
+  env: Readonly<Record<string, string>>,
+  dir: string,
+): ServiceProcess {
+  const logPath = join(dir, `${name}.log`);
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const child = spawn(process.execPath, [MAIN[kind]], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let resolvePort: (port: number) => void = () => undefined;
+  const healthPort = new Promise<number>(done => (resolvePort = done));
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    log.write(chunk);
+    buffered += chunk.toString('utf8');
+    const match = /"healthPort":(\d+)/.exec(buffered);
+    if (match) resolvePort(Number(match[1]));
+    if (buffered.length > 65_536) buffered = buffered.slice(-4_096);
+  });
+  child.stderr.on('data', (chunk: Buffer) => log.write(chunk));
+  const exited = new Promise<number | null>(done => {
+    child.on('exit', code => {
+      live.delete(child);
+      log.end();
+      done(code);
+    });
+  });
+  return { name, kind, child, logPath, healthPort, exited };
+}
+
+export interface SystemOptions {
+  /** The policy file the workers load (YAML). */
+  readonly policy?: string;
+  readonly watcherEnv?: Readonly<Record<string, string>>;
+  readonly workerEnv?: Readonly<Record<string, string>>;
+}
+
+/** A control plane, Redis, and any number of watcher and worker processes. */
+export class System {
+  readonly cp: ControlPlane;
+  readonly redis: RedisServer;
+  readonly dir: string;
+  readonly kubeconfig: string;
+  readonly policyFile: string;
+  readonly services: ServiceProcess[] = [];
+  readonly #options: SystemOptions;
+  #count = 0;
+
+  private constructor(
+    cp: ControlPlane,
+    redis: RedisServer,
+    kubeconfig: string,
+    options: SystemOptions,
+  ) {
+    this.cp = cp;
+    this.redis = redis;
+    this.kubeconfig = kubeconfig;
+    this.#options = options;
+    this.dir = mkdtempSync(join(tmpdir(), 'stampede-e2e-'));
+    this.policyFile = join(this.dir, 'policy.yaml');
+    writeFileSync(this.policyFile, options.policy ?? '{}\n');
+  }
+
+  static async start(options: SystemOptions = {}): Promise<System> {
+    const [cp, redis] = await Promise.all([startControlPlane(), startRedis()]);
+    // The approver's own ServiceAccount token, bound by deploy/base/rbac: least privilege, not admin.
+    const kubeconfig = await cp.approverKubeconfig();
+    return new System(cp, redis, kubeconfig, options);
+  }
+
+  #env(kind: 'watcher' | 'worker', name: string): Record<string, string> {
+    return {
+      REDIS_URL: this.redis.url,
+      KUBECONFIG_PATH: this.kubeconfig,
+      HEALTH_PORT: '0',
+      HEALTH_HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      POD_NAME: name,
+      ...(kind === 'watcher'
+        ? { RELIST_INTERVAL_SECONDS: '3', ...this.#options.watcherEnv }
+        : {
+            POLICY_FILE: this.policyFile,
+            BACKOFF_INITIAL_MS: '200',
+            BACKOFF_MAX_MS: '2000',
+            LOCK_DURATION_MS: '3000',
+            SHUTDOWN_DEADLINE_SECONDS: '5',
+            RATE_LIMIT_JOBS_PER_SECOND: '0',
+            ...this.#options.workerEnv,
+          }),
+    };
+  }
+
+  /** Starts a watcher or worker process and waits until its /readyz answers 200. */
+  async start(
+    kind: 'watcher' | 'worker',
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<ServiceProcess> {
+    const name = `${kind}-${++this.#count}`;
+    const service = spawnService(kind, name, { ...this.#env(kind, name), ...env }, this.dir);
+    this.services.push(service);
+    await this.ready(service);
+    return service;
+  }
+
+  async ready(service: ServiceProcess, timeoutMs = 60_000): Promise<void> {
+    const port = await Promise.race([
+      service.healthPort,
+      service.exited.then(code => {
+        throw new Error(`${service.name} exited (${code}):\n${this.tail(service)}`);
+      }),
+    ]);
+    await until(
+      `${service.name} ready`,
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+        return response?.status === 200;
+      },
+      timeoutMs,
+    );
+  }
+
+  tail(service: ServiceProcess, lines = 40): string {
+    try {
+      return readFileSync(service.logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  /** SIGTERM, and wait for the exit. */
+  async stop(service: ServiceProcess): Promise<number | null> {
+    service.child.kill('SIGTERM');
+    return service.exited;
+  }
+
+  async kill(service: ServiceProcess): Promise<void> {
+    service.child.kill('SIGKILL');
+    await service.exited;
+  }
+
+  /** Every kubelet-serving CSR, by name. */
+  async csrs(): Promise<Map<string, CertificateSigningRequest>> {
+    const list = await this.cp.admin.get<{ items: CertificateSigningRequest[] }>(CSR_LIST);
+    return new Map(list.items.map(csr => [csr.metadata.name, csr]));
+  }
+
+  /** Events written by the approver, grouped by the uid of the CSR they are about. */
+  async eventsByCsrUid(): Promise<Map<string, { reason: string; note: string; type: string }[]>> {
+    const list = await this.cp.admin.get<{
+      items: {
+        reason?: string;
+        note?: string;
+        type?: string;
+        reportingController?: string;
+        regarding?: { uid?: string; kind?: string };
+      }[];
+    }>(EVENTS);
+    const byUid = new Map<string, { reason: string; note: string; type: string }[]>();
+    for (const event of list.items) {
+      if (event.regarding?.kind !== 'CertificateSigningRequest') continue;
+      const uid = event.regarding.uid ?? '';
+      const events = byUid.get(uid) ?? [];
+      events.push({ reason: event.reason ?? '', note: event.note ?? '', type: event.type ?? '' });
+      byUid.set(uid, events);
+    }
+    return byUid;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      this.services.map(async service => {
+        if (service.child.exitCode === null && service.child.signalCode === null) {
+          service.child.kill('SIGKILL');
+          await service.exited;
+        }
+      }),
+    );
+    await Promise.all([this.redis.stop(), this.cp.stop()]);
+    if (process.env['STAMPEDE_E2E_KEEP'] === undefined)
+      rmSync(this.dir, { recursive: true, force: true });
+    else process.stderr.write(`e2e logs kept in ${this.dir}\n`);
+  }
+}
+
+/** The type of the settled condition (Approved, Denied, Failed), or undefined while pending. */
+export function settledAs(csr: CertificateSigningRequest | undefined): string | undefined {
+  return csr?.status?.conditions?.find(c => ['Approved', 'Denied', 'Failed'].includes(c.type))
+    ?.type;
+}
