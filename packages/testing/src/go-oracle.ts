@@ -1,6 +1,6 @@
 // Go as the oracle: runs go/csrparse (std-lib encoding/pem + crypto/x509) over many requests in one
 // process. The binary is cached outside the checkout, keyed by the hash of its sources:
-//   ${STAMPEDE_CACHE:-$HOME/.cache/stampede}/csrparse/<key>/csrparse
+//   ${STAMPEDE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/stampede}/csrparse/<key>/csrparse
 // so a warm run starts no Go toolchain at all.
 
 import { execFileSync } from 'node:child_process';
@@ -97,7 +97,8 @@ export function csrparseBinary(): string {
   const hash = createHash('sha256');
   for (const file of SOURCES) hash.update(readFileSync(join(SOURCE_DIR, file)));
   const key = hash.digest('hex').slice(0, 16);
-  const cacheRoot = process.env['STAMPEDE_CACHE'] ?? join(homedir(), '.cache', 'stampede');
+  const xdgCache = process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache');
+  const cacheRoot = process.env['STAMPEDE_CACHE'] ?? join(xdgCache, 'stampede');
   const dir = join(cacheRoot, 'csrparse', key);
   const binary = join(dir, 'csrparse');
   if (existsSync(binary)) return binary;
