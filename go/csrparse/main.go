@@ -68,7 +68,7 @@ type publicKey struct {
 	Algorithm string `json:"algorithm"`
 	Bits      int    `json:"bits"`
 	Curve     string `json:"curve,omitempty"`
-	Exponent  int    `json:"exponent,omitempty"`
+	Exponent  int    `json:"exponent,omitempty,string"`
 }
 
 type csrView struct {

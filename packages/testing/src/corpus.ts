@@ -1006,8 +1006,13 @@ function keyCases(): CorpusCase[] {
     optionCase('refuses a negative RSA exponent', rsaSpki(int(-65537)), fails('MalformedRequest')),
     optionCase('refuses a zero RSA exponent', rsaSpki(int(0)), fails('MalformedRequest')),
     optionCase(
-      'reads an RSA exponent of 2^64 + 1 (denied)',
+      'refuses an RSA exponent of 2^64 + 1, as Go does',
       rsaSpki(int((1n << 64n) + 1n)),
+      fails('MalformedRequest'),
+    ),
+    optionCase(
+      'reads an RSA exponent of 2^63 - 1 (denied)',
+      rsaSpki(int((1n << 63n) - 1n)),
       invalidDenied('rule 7: exponent'),
     ),
     optionCase(

@@ -35,7 +35,8 @@ export interface GoCsr {
   readonly emailAddresses: readonly string[];
   readonly uris: readonly string[];
   readonly extensions: readonly { oid: string; critical: boolean; valueHex: string }[];
-  readonly publicKey: { algorithm: string; bits: number; curve?: string; exponent?: number };
+  /** exponent: decimal text (an int64 does not fit a JSON number). */
+  readonly publicKey: { algorithm: string; bits: number; curve?: string; exponent?: string };
   /** x509.SignatureAlgorithm.String(), e.g. ECDSA-SHA256; "0" when unknown. */
   readonly signatureAlgorithm: string;
   readonly signatureOk: boolean;

@@ -73,8 +73,11 @@ function readRsaKey(key: DerElement, keyBytes: Uint8Array): PublicKey {
   const cursor = new DerCursor(seq);
   const modulus = readIntegerBytes(cursor.next('modulus'));
   const exponentEl = cursor.next('publicExponent');
-  const exponent = integerToBigInt(readIntegerBytes(exponentEl));
+  const exponentBytes = readIntegerBytes(exponentEl);
   cursor.finish();
+  // Go reads the exponent into an int64 and refuses the request beyond it; so do we.
+  if (exponentBytes.length > 8) throw new DerError(exponentEl.path, 'RSA exponent is too large');
+  const exponent = integerToBigInt(exponentBytes);
   if ((modulus[0] ?? 0) >= 0x80 || bitLength(modulus) === 0) {
     throw new DerError(`${path}.modulus`, 'RSA modulus must be positive');
   }

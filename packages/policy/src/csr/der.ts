@@ -237,12 +237,14 @@ export function readIntegerBytes(el: DerElement): Uint8Array {
   return contentOf(el);
 }
 
-/** A two's-complement INTEGER as a bigint. */
+/**
+ * A two's-complement INTEGER as a bigint. Through hex, not a shift per octet: shifting a growing
+ * bigint is quadratic, and a 47 KB exponent would then stall the event loop for a third of a second.
+ */
 export function integerToBigInt(bytes: Uint8Array): bigint {
-  let value = 0n;
-  for (const b of bytes) value = (value << 8n) | BigInt(b);
-  if (bytes.length > 0 && (bytes[0] ?? 0) >= 0x80) value -= 1n << BigInt(bytes.length * 8);
-  return value;
+  if (bytes.length === 0) return 0n;
+  const value = BigInt(`0x${toHex(bytes)}`);
+  return (bytes[0] ?? 0) >= 0x80 ? value - (1n << BigInt(bytes.length * 8)) : value;
 }
 
 /** A small INTEGER (such as a version or salt length) as a number; larger values are refused. */
