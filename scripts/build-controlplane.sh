@@ -75,7 +75,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
 done
 
-echo "build-controlplane: building control plane (k8s $k8s_version, key $key; cold build takes ~15 min on 2 cores, later builds reuse the cache)…" >&2
+echo "build-controlplane: building control plane (k8s $k8s_version, key $key; cold build takes ~10 min on 2 cores and ~3 GiB RAM, later builds reuse the cache)…" >&2
 echo "build-controlplane: downloading modules (if not cached)…" >&2
 go mod download
 total=$(go list -deps . | wc -l)
@@ -102,7 +102,7 @@ go build -v -p "$jobs" -trimpath -ldflags "$ldflags" -o "$tmp" . 2>&1 | tee "$lo
     fi
     if ((SECONDS >= next)); then
       e=$((SECONDS - start))
-      printf 'build-controlplane: [%dm%02ds] %d/~%d packages compiled (%s)\n' $((e / 60)) $((e % 60)) "$n" "$total" "$last" >&2
+      printf 'build-controlplane: [%dm%02ds] %d/~%d packages compiled (%s)\n' $((e / 60)) $((e % 60)) "$n" "$total" "${last:-linking or cached}" >&2
       next=$((SECONDS + 30))
     fi
   done
