@@ -251,7 +251,9 @@ export function integerToBigInt(bytes: Uint8Array): bigint {
 export function readSmallInteger(el: DerElement): number {
   const bytes = readIntegerBytes(el);
   if (bytes.length > 4) throw new DerError(el.path, 'INTEGER is too large');
-  return Number(integerToBigInt(bytes));
+  let value = 0;
+  for (const b of bytes) value = value * 256 + b;
+  return (bytes[0] ?? 0) >= 0x80 ? value - 2 ** (bytes.length * 8) : value;
 }
 
 export function readOctetString(el: DerElement): Uint8Array {

@@ -215,3 +215,53 @@ describe('parseCsr on requests built from random options', () => {
     );
   });
 });
+
+// Parser DoS (threat T12): every shape an attacker can fill 64 KiB with is read in linear time. The
+// bound is generous (a loaded CI machine); a quadratic path takes seconds here.
+describe('parseCsr on 64 KiB of adversarial structure', () => {
+  const filler = (n: number, make: (i: number) => Uint8Array) =>
+    Array.from({ length: n }, (_, i) => make(i));
+  const shapes: { name: string; options: Parameters<typeof buildCsr>[0] }[] = [
+    {
+      name: 'a subject value of 45 KB',
+      options: { subject: [{ type: 'CN', value: 'x'.repeat(45000), tag: 12 }] },
+    },
+    {
+      name: 'a BMPString of 45 KB',
+      options: { subject: [{ type: 'CN', value: 'x'.repeat(22000), tag: 30 }] },
+    },
+    {
+      name: '15000 empty DNS SANs',
+      options: {
+        sans: filler(15000, () => Uint8Array.of(0x82, 0)).map(der => ({
+          kind: 'raw' as const,
+          der,
+        })),
+      },
+    },
+    {
+      name: '3500 RDNs',
+      options: {
+        subject: filler(3500, () => Uint8Array.of(0)).map(() => ({ type: '2.5.4.3', value: 'a' })),
+      },
+    },
+    {
+      name: 'an OID of 45000 arcs',
+      options: { extensions: [{ oid: `1.2.${'1.'.repeat(44999)}1`, value: Uint8Array.of(5, 0) }] },
+    },
+    {
+      name: 'an IP SAN of 45 KB',
+      options: { sans: [{ kind: 'ip', value: new Uint8Array(45000) }] },
+    },
+  ];
+  for (const shape of shapes) {
+    it(`reads ${shape.name} within 250 ms`, () => {
+      const { pem } = buildCsr(shape.options);
+      assert.ok(pem.length <= 65536, `${pem.length} bytes`);
+      parseCsr(pem);
+      const start = performance.now();
+      assertWellFormed(parseCsr(pem));
+      assert.ok(performance.now() - start < 250);
+    });
+  }
+});
