@@ -1,0 +1,203 @@
+// Faults end to end. Each scenario ends with every valid CSR approved, exactly one Approved
+// condition and one Event per CSR, and the invalid ones never approved.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CSR_PATH, KubeletEmulator } from '@stampede/harness';
+import type { CertificateSigningRequest, NodeAddress } from '@stampede/harness';
+import { System, settledAs, until } from './support/system.ts';
+import type { ServiceProcess } from './support/system.ts';
+
+const QUEUE_KEYS = '{stampede}:csr-approvals';
+
+describe('the pipeline under faults', () => {
+  let system: System;
+  let watcher: ServiceProcess;
+  let nodeCount = 0;
+
+  before(async () => {
+    system = await System.start();
+    watcher = await system.start('watcher');
+  });
+
+  after(async () => {
+    await system.stopAll();
+  });
+
+  /** Creates `count` Nodes and one valid CSR from each Node's kubelet. */
+  async function wave(prefix: string, count: number): Promise<CertificateSigningRequest[]> {
+    const kubelets = await Promise.all(
+      Array.from({ length: count }, async () => {
+        const i = nodeCount++;
+        const name = `${prefix}-${i}`;
+        const addresses: NodeAddress[] = [
+          { type: 'Hostname', address: name },
+          { type: 'InternalIP', address: `10.2.${i >> 8}.${i & 255}` },
+        ];
+        await system.cp.createNode(name, addresses);
+        return new KubeletEmulator({
+          nodeName: name,
+          addresses,
+          harness: system.cp,
+          sharedClientKey: true,
+        });
+      }),
+    );
+    return Promise.all(kubelets.map(kubelet => kubelet.createCsr()));
+  }
+
+  /** Every CSR settles Approved, once, with one Event. */
+  async function approvedOnce(csrs: readonly CertificateSigningRequest[], timeoutMs = 90_000) {
+    const names = new Set(csrs.map(csr => csr.metadata.name));
+    const final = await until(
+      `${names.size} CSRs settled`,
+      async () => {
+        const all = [...(await system.csrs()).values()].filter(c => names.has(c.metadata.name));
+        return all.every(csr => settledAs(csr) !== undefined) ? all : undefined;
+      },
+      timeoutMs,
+      250,
+    );
+    for (const csr of final) {
+      const types = (csr.status?.conditions ?? []).map(c => c.type);
+      assert.deepEqual(
+        types.filter(t => t !== 'Failed'),
+        ['Approved'],
+        csr.metadata.name,
+      );
+    }
+    await until(
+      'their Events',
+      async () => {
+        const events = await system.eventsByCsrUid();
+        return final.every(csr => events.has(csr.metadata.uid ?? ''));
+      },
+      30_000,
+      250,
+    );
+    await sleep(1_000);
+    const events = await system.eventsByCsrUid();
+    const wrong = final.filter(csr => events.get(csr.metadata.uid ?? '')?.length !== 1);
+    assert.deepEqual(
+      wrong.map(csr => csr.metadata.name),
+      [],
+      'CSRs without exactly one Event',
+    );
+  }
+
+  const queued = async (uid: string): Promise<boolean> =>
+    (await system.redis.command('EXISTS', `${QUEUE_KEYS}:de:csr:${uid}`)) === 1;
+
+  it('recovers the jobs of a worker SIGKILLed in the middle of them', async () => {
+    const csrs = await wave('kill', 20);
+    await until('jobs queued', async () => {
+      const flags = await Promise.all(csrs.map(csr => queued(csr.metadata.uid ?? '')));
+      return flags.every(Boolean);
+    });
+    // Freeze the API server so the worker's jobs hang in their first call, then kill the worker.
+    const apiserver = system.cp.pids.apiserver;
+    assert.ok(apiserver !== undefined);
+    process.kill(apiserver, 'SIGSTOP');
+    let victim: ServiceProcess | undefined;
+    try {
+      victim = await system.start('worker');
+      await until('the worker holds active jobs', async () => {
+        const active = await system.redis.command('LLEN', `${QUEUE_KEYS}:active`);
+        return typeof active === 'number' && active > 0;
+      });
+      await system.kill(victim);
+    } finally {
+      process.kill(apiserver, 'SIGCONT');
+    }
+    await system.start('worker');
+    await approvedOnce(csrs);
+  });
+
+  it('enqueues what was created while the watcher was down, once it restarts', async () => {
+    await system.kill(watcher);
+    const csrs = await wave('watcherless', 10);
+    await sleep(2_000);
+    const pending = [...(await system.csrs()).values()].filter(
+      c => c.metadata.name.startsWith('watcherless') && settledAs(c) === undefined,
+    );
+    assert.equal(pending.length, 10, 'nothing decides while no watcher runs');
+    watcher = await system.start('watcher');
+    await approvedOnce(csrs);
+  });
+
+  it('keeps going through a Redis restart mid-run', async () => {
+    const csrs = await wave('restart', 30);
+    await system.redis.restart();
+    await approvedOnce(csrs);
+  });
+
+  it('loses nothing when Redis is flushed mid-run', async () => {
+    const workers = system.services.filter(s => s.kind === 'worker' && s.child.exitCode === null);
+    await Promise.all(workers.map(worker => system.stop(worker)));
+    const csrs = await wave('flush', 20);
+    await until('jobs queued', async () => {
+      const flags = await Promise.all(csrs.map(csr => queued(csr.metadata.uid ?? '')));
+      return flags.every(Boolean);
+    });
+    // Jobs, deduplication keys and the address index are gone; the relist brings them back.
+    await system.redis.flush();
+    await Promise.all([system.start('worker'), system.start('worker')]);
+    await approvedOnce(csrs);
+  });
+
+  it('waits out an API server that is unreachable for 10 s', async () => {
+    const csrs = await wave('blackout', 20);
+    const apiserver = system.cp.pids.apiserver;
+    assert.ok(apiserver !== undefined);
+    process.kill(apiserver, 'SIGSTOP');
+    try {
+      await sleep(10_000);
+    } finally {
+      process.kill(apiserver, 'SIGCONT');
+    }
+    await approvedOnce(csrs, 120_000);
+  });
+
+  it('evaluates a CSR re-created under the same name on its own, never with the old decision', async () => {
+    const workers = system.services.filter(s => s.kind === 'worker' && s.child.exitCode === null);
+    await Promise.all(workers.map(worker => system.stop(worker)));
+    const addresses: NodeAddress[] = [
+      { type: 'Hostname', address: 'swap' },
+      { type: 'InternalIP', address: '10.3.0.1' },
+    ];
+    await system.cp.createNode('swap', addresses);
+    const kubelet = new KubeletEmulator({ nodeName: 'swap', addresses, harness: system.cp });
+    const original = await kubelet.createCsr({ name: 'swap-csr' });
+    await until('the original queued', () => queued(original.metadata.uid ?? ''));
+    await system.cp.admin.delete(`${CSR_PATH}/swap-csr`);
+    const replacement = await kubelet.createCsr({
+      name: 'swap-csr',
+      usages: ['digital signature', 'server auth', 'client auth'],
+    });
+    assert.notEqual(replacement.metadata.uid, original.metadata.uid);
+    await until('the replacement queued', () => queued(replacement.metadata.uid ?? ''));
+    const worker = await system.start('worker');
+    const final = await until('swap-csr settled', async () => {
+      const csr = await system.cp.getCsr('swap-csr');
+      return settledAs(csr) === undefined ? undefined : csr;
+    });
+    assert.equal(final.metadata.uid, replacement.metadata.uid);
+    assert.deepEqual(
+      final.status?.conditions?.map(c => [c.type, c.reason]),
+      [['Denied', 'DisallowedUsages']],
+    );
+    await until(
+      'the old job superseded',
+      () =>
+        system.tail(worker, 200).includes(`"csr.uid":"${original.metadata.uid ?? ''}"`) &&
+        system.tail(worker, 200).includes('"outcome":"superseded"'),
+    );
+    const events = await system.eventsByCsrUid();
+    assert.equal(
+      events.get(original.metadata.uid ?? ''),
+      undefined,
+      'no Event for the deleted CSR',
+    );
+    assert.equal(events.get(replacement.metadata.uid ?? '')?.length, 1);
+  });
+});
