@@ -17,6 +17,19 @@ STAMPEDE_CONTROLPLANE_BIN="$(bash scripts/build-controlplane.sh)"
 export STAMPEDE_CONTROLPLANE_BIN
 echo "control plane: $STAMPEDE_CONTROLPLANE_BIN" >&2
 
+step "policy core coverage (gate: lines 95%, branches 90%, functions 95%)"
+mkdir -p artifacts
+# A separate run so the gate covers the core alone and the suite's closing summary stays last below.
+if ! node --test --experimental-test-coverage --test-reporter=spec \
+  --test-coverage-include='packages/policy/src/**' --test-coverage-exclude='**/*.test.ts' \
+  --test-coverage-lines=95 --test-coverage-branches=90 --test-coverage-functions=95 \
+  'packages/policy/src/**/*.test.ts' 'packages/policy/test/**/*.test.ts' >artifacts/policy-coverage.log 2>&1; then
+  grep -v '^ *✔' artifacts/policy-coverage.log | tail -80
+  echo "policy coverage run failed (full log: artifacts/policy-coverage.log)" >&2
+  exit 1
+fi
+sed -n '/start of coverage report/,/end of coverage report/p' artifacts/policy-coverage.log | grep -E 'all files|file +\|'
+
 step "tests (node --test)"
 # One node --test run over every package, so the closing summary is the whole suite's.
 node --test --test-reporter=spec --test-concurrency=2 \
