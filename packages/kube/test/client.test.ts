@@ -1,10 +1,14 @@
 // KubeClient against a real control plane (@stampede/harness), authenticated as the approver's
 // ServiceAccount with the RBAC it ships with: least privilege is part of what is tested.
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
 import { KubeletEmulator, startControlPlane } from '@stampede/harness';
 import type { ControlPlane } from '@stampede/harness';
+import { KubeConfig } from '@kubernetes/client-node';
 import {
   ConflictError,
   createKubeClient,
@@ -320,5 +324,40 @@ describe('stats', () => {
       'the counter',
       () => (kube.stats().errors['NotFoundError'] ?? 0) === before + 1,
     );
+  });
+});
+
+describe('in-cluster credentials', () => {
+  it('re-reads a rotated service-account token file after a 401, at once', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'stampede-kube-incluster-'));
+    const dir = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'ca.crt'), cp.clusterCaPem);
+    writeFileSync(join(dir, 'namespace'), 'stampede-system');
+    writeFileSync(join(dir, 'token'), 'expired-or-not-yet-mounted');
+    const saved = [process.env['KUBERNETES_SERVICE_HOST'], process.env['KUBERNETES_SERVICE_PORT']];
+    process.env['KUBERNETES_SERVICE_HOST'] = '127.0.0.1';
+    process.env['KUBERNETES_SERVICE_PORT'] = String(cp.ports.apiserver);
+    const kc = new KubeConfig();
+    try {
+      kc.loadFromCluster(root);
+    } finally {
+      [process.env['KUBERNETES_SERVICE_HOST'], process.env['KUBERNETES_SERVICE_PORT']] = saved;
+      if (saved[0] === undefined) delete process.env['KUBERNETES_SERVICE_HOST'];
+      if (saved[1] === undefined) delete process.env['KUBERNETES_SERVICE_PORT'];
+    }
+    const client = await createKubeClient({ kubeConfig: kc, logger: recordingLogger() });
+    try {
+      await assert.rejects(
+        client.getNode('any'),
+        (error: unknown) => error instanceof ForbiddenError && error.status === 401,
+      );
+      // The kubelet rotates the projected token; the next call must not wait for a timer.
+      writeFileSync(join(dir, 'token'), `${await cp.approverToken()}\n`);
+      assert.equal(await client.getNode('absent-after-rotation'), undefined);
+    } finally {
+      await client.close();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

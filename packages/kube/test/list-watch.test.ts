@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KubeletEmulator, startControlPlane } from '@stampede/harness';
 import type { ControlPlane } from '@stampede/harness';
-import { createKubeClient, projectNodeAddresses } from '@stampede/kube';
+import { createKubeClient, projectNodeAddresses, RetryableError } from '@stampede/kube';
 import type { KubeClient, StoreChange } from '@stampede/kube';
 import { kubeConfigFrom } from './support/kubeconfig.ts';
 import { recordingLogger } from './support/logger.ts';
@@ -227,4 +227,61 @@ describe('watchNodes', () => {
     controller.abort();
     await watch.done;
   });
+});
+
+describe('unary calls through a broken network', () => {
+  const cases: {
+    name: string;
+    fault: () => Promise<void>;
+    heal: () => Promise<void>;
+    kind: string;
+  }[] = [
+    {
+      name: 'reports a refused connection as a retryable network error',
+      fault: () => proxy.pause(),
+      heal: () => proxy.resume(),
+      kind: 'network',
+    },
+    {
+      name: 'reports a silent API server as a retryable timeout',
+      fault: () => {
+        proxy.stalled = true;
+        proxy.cut();
+        return Promise.resolve();
+      },
+      heal: () => {
+        proxy.stalled = false;
+        proxy.cut();
+        return Promise.resolve();
+      },
+      kind: 'timeout',
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const client = await createKubeClient({
+        kubeConfig: kubeConfigFrom(
+          await cp.approverKubeconfig(),
+          `https://127.0.0.1:${String(proxy.port)}`,
+        ),
+        logger,
+        requestTimeoutMs: 500,
+      });
+      try {
+        await c.fault();
+        const started = Date.now();
+        await assert.rejects(
+          client.getNode('any'),
+          (error: unknown) =>
+            error instanceof RetryableError && error.kind === c.kind && error.status === undefined,
+        );
+        assert.ok(Date.now() - started < 5000, 'the request timeout bounds the wait');
+        await c.heal();
+        assert.equal(await client.getNode('still-absent'), undefined);
+      } finally {
+        await c.heal();
+        await client.close();
+      }
+    });
+  }
 });

@@ -11,6 +11,8 @@ export class TcpProxy {
   #port = 0;
   /** Connections accepted since start. */
   accepted = 0;
+  /** While true, new connections are accepted and then left silent: a black hole. */
+  stalled = false;
 
   private constructor(target: { host: string; port: number }) {
     this.#target = target;
@@ -34,6 +36,12 @@ export class TcpProxy {
   #listen(port: number): Promise<void> {
     const server = createServer(client => {
       this.accepted++;
+      if (this.stalled) {
+        this.#sockets.add(client);
+        client.on('error', () => undefined);
+        client.on('close', () => this.#sockets.delete(client));
+        return;
+      }
       const upstream = connect(this.#target);
       for (const [a, b] of [
         [client, upstream],
@@ -80,6 +88,7 @@ export class TcpProxy {
   }
 
   async resume(): Promise<void> {
+    if (this.#server !== undefined) return;
     await this.#listen(this.#port);
   }
 
