@@ -9,8 +9,8 @@ import type { CsrJob } from '@stampede/contracts';
 export interface EnqueueItem {
   readonly job: CsrJob;
   /**
-   * 1 (soonest) to 2 097 151. The watcher passes the CSR's rank among its requester's pending CSRs,
-   * so one flooding requester queues behind everyone else (docs/adr/0006). Default 1.
+   * 1 (soonest) to 2 097 151. The watcher passes the CSR's rank among its requester's pending CSRs (oldest first),
+   * so one flooding requester queues behind everyone else (docs/adr/0006, 0010). Default 1.
    */
   readonly priority?: number;
 }

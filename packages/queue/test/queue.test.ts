@@ -63,12 +63,17 @@ describe('approval queue on a real Redis', () => {
 
   type Handler = (job: CsrJob, context: JobContext) => string | Promise<string>;
 
-  function startWorker(handler: Handler, concurrency = 4): ApprovalWorker {
+  function startWorker(
+    handler: Handler,
+    concurrency = 4,
+    limiter?: { max: number; durationMs: number },
+  ): ApprovalWorker {
     const worker = createApprovalWorker({
       connection: workerConnection,
       processor: async (job, context) => await handler(job, context),
       logger: silent,
       concurrency,
+      ...(limiter === undefined ? {} : { limiter }),
       backoff: { initialMs: 20, maxMs: 100 },
     });
     workers.push(worker);
@@ -192,6 +197,20 @@ describe('approval queue on a real Redis', () => {
       completed.map(job => job.attemptsMade),
       [1, 1],
     );
+  });
+
+  it('limits the rate across all workers of the queue together', async () => {
+    const starts: number[] = [];
+    const handler = (): string => {
+      starts.push(Date.now());
+      return 'done';
+    };
+    startWorker(handler, 10, { max: 4, durationMs: 1_000 });
+    startWorker(handler, 10, { max: 4, durationMs: 1_000 });
+    await queue.enqueueBulk(Array.from({ length: 12 }, (_, i) => ({ job: csrJob(`rate-${i}`) })));
+    await until(() => starts.length === 12, 15_000);
+    const spread = Math.max(...starts) - Math.min(...starts);
+    assert.ok(spread >= 1_900, `12 jobs at 4/s by two workers took ${spread} ms`);
   });
 
   it('takes lower priority numbers first, so a flooding requester queues behind the rest', async () => {

@@ -60,7 +60,7 @@ const variables: readonly EnvDoc[] = [
   },
   {
     name: 'PER_NODE_IN_FLIGHT',
-    description: "a requester's pending CSRs queued at once",
+    description: "a requester's oldest pending CSRs queued at once (its newest too)",
     default: '3',
   },
   {

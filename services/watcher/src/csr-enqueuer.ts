@@ -14,7 +14,7 @@ export interface CsrEnqueuerOptions {
   readonly queue: ApprovalQueue;
   readonly logger: QueueLogger;
   readonly signal: AbortSignal;
-  /** Pending CSRs of one requester queued at once (docs/adr/0006). */
+  /** Pending CSRs of one requester queued at once (docs/adr/0006, 0010). */
   readonly perRequesterWindow: number;
   /** A full LIST from the API server and a bulk enqueue, this often. */
   readonly relistIntervalMs: number;

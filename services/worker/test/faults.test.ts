@@ -10,7 +10,7 @@ import type { ServiceProcess } from './support/system.ts';
 
 const QUEUE_KEYS = '{stampede}:csr-approvals';
 
-describe('the pipeline under faults', () => {
+describe('the pipeline under faults and floods', () => {
   let system: System;
   let watcher: ServiceProcess;
   let nodeCount = 0;
@@ -199,5 +199,43 @@ describe('the pipeline under faults', () => {
       'no Event for the deleted CSR',
     );
     assert.equal(events.get(replacement.metadata.uid ?? '')?.length, 1);
+  });
+
+  it('keeps a flooding node from starving the others', async () => {
+    const running = system.services.filter(s => s.kind === 'worker' && s.child.exitCode === null);
+    await Promise.all(running.map(worker => system.stop(worker)));
+    const floodAddresses: NodeAddress[] = [
+      { type: 'Hostname', address: 'flood' },
+      { type: 'InternalIP', address: '10.4.0.1' },
+    ];
+    await system.cp.createNode('flood', floodAddresses);
+    const flooder = new KubeletEmulator({
+      nodeName: 'flood',
+      addresses: floodAddresses,
+      harness: system.cp,
+    });
+    const flood: CertificateSigningRequest[] = [];
+    for (let i = 0; i < 15; i++) flood.push(await flooder.createCsr());
+    const quiet = await wave('quiet', 5);
+    await until('the quiet CSRs queued', async () => {
+      const flags = await Promise.all(quiet.map(csr => queued(csr.metadata.uid ?? '')));
+      return flags.every(Boolean);
+    });
+
+    const worker = await system.start('worker', { CONCURRENCY: '1' });
+    await approvedOnce([...flood, ...quiet]);
+    const order = system
+      .tail(worker, 1_000)
+      .split('\n')
+      .filter(line => line.includes('"outcome":"approved"'))
+      .map(line => (JSON.parse(line) as { 'csr.name': string })['csr.name']);
+    const quietNames = new Set(quiet.map(csr => csr.metadata.name));
+    const lastQuiet = Math.max(...order.map((name, i) => (quietNames.has(name) ? i : -1)));
+    // The flood's oldest CSR has priority 1 like each quiet one; the rest of the flood ranks behind.
+    const floodBefore = order.slice(0, lastQuiet).filter(name => !quietNames.has(name)).length;
+    assert.ok(
+      floodBefore <= 1,
+      `${floodBefore} flood CSRs were approved before the last quiet one`,
+    );
   });
 });
