@@ -15,6 +15,8 @@ import {
 import {
   createNode,
   requestServiceAccountToken,
+  SERVICE_ACCOUNTS,
+  type StampedeService,
   type CreateNodeOptions,
   type TokenOptions,
 } from './fixtures.ts';
@@ -243,8 +245,9 @@ export class ControlPlane {
   }
 
   /**
-   * A TokenRequest token for ServiceAccount namespace/name (created if missing, and bound to the
-   * stampede-approver ClusterRole if it is not the one deploy/ already binds).
+   * A TokenRequest token for ServiceAccount namespace/name (created if missing). The default,
+   * stampede-system/stampede-approver, and any SA deploy/ does not bind are bound to both services'
+   * roles (their union); prefer serviceToken() to run a service with exactly its own permissions.
    */
   approverToken(
     namespace = 'stampede-system',
@@ -254,7 +257,7 @@ export class ControlPlane {
     return requestServiceAccountToken(this.admin, namespace, name, options);
   }
 
-  /** A kubeconfig for the approver's ServiceAccount token. */
+  /** A kubeconfig for the approver's ServiceAccount token (see approverToken). */
   async approverKubeconfig(
     namespace = 'stampede-system',
     name = 'stampede-approver',
@@ -263,7 +266,20 @@ export class ControlPlane {
     return this.writeKubeconfig(`sa-${namespace}-${name}`, this.credentials({ token }));
   }
 
-  /** Applies deploy/base/rbac/{approver-rbac,selfnodeserver-rbac}.yaml. */
+  /** A token for the service's own ServiceAccount, bound by deploy/base/rbac (least privilege). */
+  serviceToken(service: StampedeService, options: TokenOptions = {}): Promise<string> {
+    const { namespace, name } = SERVICE_ACCOUNTS[service];
+    return requestServiceAccountToken(this.admin, namespace, name, options);
+  }
+
+  /** A kubeconfig for serviceToken(service): run the watcher or worker exactly as deployed. */
+  async serviceKubeconfig(service: StampedeService): Promise<string> {
+    const { namespace, name } = SERVICE_ACCOUNTS[service];
+    const token = await this.serviceToken(service);
+    return this.writeKubeconfig(`sa-${namespace}-${name}`, this.credentials({ token }));
+  }
+
+  /** Applies deploy/base/rbac/{watcher-rbac,worker-rbac,selfnodeserver-rbac}.yaml (RBAC_FILES). */
   async applyRbac(): Promise<void> {
     for (const file of RBAC_FILES) await applyFile(this.admin, join(rbacDir(), file));
   }

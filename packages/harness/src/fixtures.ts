@@ -78,7 +78,19 @@ export interface TokenOptions {
   readonly audiences?: readonly string[];
 }
 
-const DEPLOYED_SA = { namespace: 'stampede-system', name: 'stampede-approver' };
+/**
+ * The ServiceAccounts deploy/base/rbac creates and binds, one per service (least privilege): a token
+ * for one of these carries exactly the permissions that service runs with in a cluster.
+ */
+export const SERVICE_ACCOUNTS = {
+  watcher: { namespace: 'stampede-system', name: 'stampede-watcher' },
+  worker: { namespace: 'stampede-system', name: 'stampede-worker' },
+} as const;
+
+export type StampedeService = keyof typeof SERVICE_ACCOUNTS;
+
+const isDeployed = (namespace: string, name: string): boolean =>
+  Object.values(SERVICE_ACCOUNTS).some(sa => sa.namespace === namespace && sa.name === name);
 
 async function createIfMissing(client: KubeClient, path: string, body: unknown): Promise<void> {
   const res = await client.request('POST', path, body);
@@ -86,7 +98,10 @@ async function createIfMissing(client: KubeClient, path: string, body: unknown):
     throw new KubeApiError('POST', path, res.status, res.body);
 }
 
-/** Ensures the ServiceAccount (and its approver binding), then asks TokenRequest for a token. */
+/**
+ * Ensures the ServiceAccount (and, unless deploy/ binds it, bindings to both services' roles), then
+ * asks TokenRequest for a token.
+ */
 export async function requestServiceAccountToken(
   admin: KubeClient,
   namespace: string,
@@ -103,18 +118,34 @@ export async function requestServiceAccountToken(
       metadata: { name, namespace },
     },
   );
-  if (namespace !== DEPLOYED_SA.namespace || name !== DEPLOYED_SA.name) {
-    await createIfMissing(admin, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: `stampede-approver:${namespace}:${name}` },
-      roleRef: {
-        apiGroup: 'rbac.authorization.k8s.io',
-        kind: 'ClusterRole',
-        name: 'stampede-approver',
+  if (!isDeployed(namespace, name)) {
+    // Any other ServiceAccount gets the union of the services' roles: the whole approver in one
+    // identity, for tests of shared code (the kube client) that exercise both services' calls.
+    const subjects = [{ kind: 'ServiceAccount', name, namespace }];
+    for (const role of ['stampede-watcher', 'stampede-worker']) {
+      await createIfMissing(admin, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: `${role}:${namespace}:${name}` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+        subjects,
+      });
+    }
+    await createIfMissing(
+      admin,
+      '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings',
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: `stampede-worker-events:${namespace}:${name}`, namespace: 'default' },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'Role',
+          name: 'stampede-worker-events',
+        },
+        subjects,
       },
-      subjects: [{ kind: 'ServiceAccount', name, namespace }],
-    });
+    );
   }
   const response = await admin.post<{ status: { token: string } }>(
     `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}/token`,

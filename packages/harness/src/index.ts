@@ -47,8 +47,8 @@ export type {
   CsrTemplate,
   IssuedCertificate,
 } from './pki.ts';
-export { defaultNodeAddresses } from './fixtures.ts';
-export type { CreateNodeOptions, TokenOptions } from './fixtures.ts';
+export { SERVICE_ACCOUNTS, defaultNodeAddresses } from './fixtures.ts';
+export type { CreateNodeOptions, StampedeService, TokenOptions } from './fixtures.ts';
 export { kubeconfigYaml, writeKubeconfig } from './kubeconfig.ts';
 export { applyFile, applyManifests, parseManifests, rbacDir, repoRoot } from './manifests.ts';
 export { redisCommand } from './resp.ts';

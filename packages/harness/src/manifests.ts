@@ -77,7 +77,12 @@ export function repoRoot(): string {
   }
 }
 
-export const RBAC_FILES = ['approver-rbac.yaml', 'selfnodeserver-rbac.yaml'] as const;
+/** deploy/base/rbac files the harness applies at start-up: the services' identities and roles. */
+export const RBAC_FILES = [
+  'watcher-rbac.yaml',
+  'worker-rbac.yaml',
+  'selfnodeserver-rbac.yaml',
+] as const;
 
 export function rbacDir(): string {
   return join(repoRoot(), 'deploy', 'base', 'rbac');

@@ -1,6 +1,6 @@
 // The whole pipeline for end-to-end tests: a real control plane and Redis from @stampede/harness,
 // and the watcher and worker as separate OS processes (`node services/*/src/main.ts`), running as
-// the approver ServiceAccount with deploy/'s RBAC, never as admin.
+// their own ServiceAccounts (stampede-watcher, stampede-worker) with deploy/'s RBAC, never as admin.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -95,7 +95,8 @@ export class System {
   readonly cp: ControlPlane;
   readonly redis: RedisServer;
   readonly dir: string;
-  readonly kubeconfig: string;
+  /** Per service: the kubeconfig of its own ServiceAccount, bound by deploy/base/rbac. */
+  readonly kubeconfig: { readonly watcher: string; readonly worker: string };
   readonly policyFile: string;
   readonly services: ServiceProcess[] = [];
   readonly #options: SystemOptions;
@@ -104,7 +105,7 @@ export class System {
   private constructor(
     cp: ControlPlane,
     redis: RedisServer,
-    kubeconfig: string,
+    kubeconfig: { readonly watcher: string; readonly worker: string },
     options: SystemOptions,
   ) {
     this.cp = cp;
@@ -118,15 +119,18 @@ export class System {
 
   static async start(options: SystemOptions = {}): Promise<System> {
     const [cp, redis] = await Promise.all([startControlPlane(), startRedis()]);
-    // The approver's own ServiceAccount token, bound by deploy/base/rbac: least privilege, not admin.
-    const kubeconfig = await cp.approverKubeconfig();
+    // Each service's own ServiceAccount token, bound by deploy/base/rbac: least privilege, not admin.
+    const kubeconfig = {
+      watcher: await cp.serviceKubeconfig('watcher'),
+      worker: await cp.serviceKubeconfig('worker'),
+    };
     return new System(cp, redis, kubeconfig, options);
   }
 
   #env(kind: 'watcher' | 'worker', name: string): Record<string, string> {
     return {
       REDIS_URL: this.redis.url,
-      KUBECONFIG_PATH: this.kubeconfig,
+      KUBECONFIG_PATH: this.kubeconfig[kind],
       HEALTH_PORT: '0',
       HEALTH_HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
