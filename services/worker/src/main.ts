@@ -69,8 +69,6 @@ try {
       logger,
       now: Date.now,
       backoff: config.backoff,
-      // The API server names the field manager after the User-Agent up to its first '/'.
-      fieldManager: USER_AGENT,
       instance: config.instance,
     }),
   });

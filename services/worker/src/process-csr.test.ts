@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConflictError, RetryableError } from '@stampede/kube';
-import type { CertificateSigningRequest } from '@stampede/kube';
+import type { Decision } from '@stampede/policy';
 import { RetryLaterError, ThrottledError } from '@stampede/queue';
-import { decidedBy, toQueueError } from './process-csr.ts';
+import { conditionOf, toQueueError, writtenByUs } from './process-csr.ts';
 
 const retryable = (kind: 'throttled' | 'server' | 'network', retryAfterMs?: number) =>
   new RetryableError({
@@ -41,29 +41,99 @@ describe('toQueueError', () => {
   });
 });
 
-describe('decidedBy', () => {
-  const csr = (
-    managedFields: { manager: string; subresource?: string }[],
-  ): CertificateSigningRequest => ({
-    metadata: { name: 'csr-1', managedFields },
-    spec: { request: '', signerName: 'kubernetes.io/kubelet-serving' },
+describe('conditionOf', () => {
+  it('writes an approval with a message that says stampede wrote it', () => {
+    const condition = conditionOf({
+      kind: 'approve',
+      reason: 'AutoApproved',
+      message: 'passed all',
+    });
+    assert.deepEqual(condition, {
+      type: 'Approved',
+      reason: 'AutoApproved',
+      message: 'stampede approved: passed all',
+    });
   });
 
-  it('recognises our own /approval write', () => {
+  it('keeps a message that already says so', () => {
+    const message = 'stampede approved a serving certificate for Node n1';
     assert.equal(
-      decidedBy(csr([{ manager: 'stampede-worker', subresource: 'approval' }]), 'stampede-worker'),
-      true,
+      conditionOf({ kind: 'approve', reason: 'AutoApproved', message })?.message,
+      message,
     );
   });
 
-  it('does not claim an approval made with kubectl', () => {
+  it('writes a denial with every violation after the prefix', () => {
+    const condition = conditionOf({
+      kind: 'deny',
+      reason: 'SanNotOwned',
+      message: 'IP SAN 10.0.0.1 is not an address of Node n2',
+      violations: [],
+      leavePending: false,
+    });
     assert.equal(
-      decidedBy(csr([{ manager: 'kubectl', subresource: 'approval' }]), 'stampede-worker'),
-      false,
+      condition?.message,
+      'stampede denied: IP SAN 10.0.0.1 is not an address of Node n2',
     );
   });
 
-  it('does not count our writes to other parts of the object', () => {
-    assert.equal(decidedBy(csr([{ manager: 'stampede-worker' }]), 'stampede-worker'), false);
-  });
+  const nothing: { name: string; decision: Decision }[] = [
+    {
+      name: 'writes nothing for a leave-pending deny',
+      decision: { kind: 'deny', reason: 'X', message: 'm', violations: [], leavePending: true },
+    },
+    {
+      name: 'writes nothing for a retry',
+      decision: { kind: 'retry', fact: 'node', reason: { code: 'NodeNotFound', message: 'm' } },
+    },
+    {
+      name: 'writes nothing for an ignore',
+      decision: { kind: 'ignore', reason: { code: 'AlreadyDecided', message: 'm' } },
+    },
+  ];
+  for (const { name, decision } of nothing) {
+    it(name, () => {
+      assert.equal(conditionOf(decision), undefined);
+    });
+  }
+});
+
+describe('writtenByUs', () => {
+  const cases: { name: string; type: string; message: string; expected: boolean }[] = [
+    {
+      name: 'recognises our approval',
+      type: 'Approved',
+      message: 'stampede approved: ok',
+      expected: true,
+    },
+    {
+      name: 'recognises our denial',
+      type: 'Denied',
+      message: 'stampede denied: no',
+      expected: true,
+    },
+    {
+      name: 'does not claim a kubectl approval',
+      type: 'Approved',
+      message: 'This CSR was approved by kubectl certificate approve.',
+      expected: false,
+    },
+    {
+      name: 'does not claim a Failed condition',
+      type: 'Failed',
+      message: 'stampede denied: no',
+      expected: false,
+    },
+    {
+      name: 'does not take an approval text on a denial',
+      type: 'Denied',
+      message: 'stampede approved: ok',
+      expected: false,
+    },
+  ];
+  for (const { name, type, message, expected } of cases) {
+    it(name, () => {
+      assert.equal(writtenByUs({ type, message }), expected);
+    });
+  }
 });

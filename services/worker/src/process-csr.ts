@@ -38,8 +38,6 @@ export interface ProcessDeps {
   readonly logger: QueueLogger;
   readonly now: () => number;
   readonly backoff: BackoffOptions;
-  /** The field manager of our /approval writes (the API server derives it from the User-Agent). */
-  readonly fieldManager: string;
   /** The Event's reportingInstance, e.g. the pod name. */
   readonly instance: string;
 }
@@ -53,18 +51,32 @@ type Step = { readonly done: Outcome; readonly reason?: string } | { readonly co
 const isSettledCondition = (c: CsrCondition): boolean =>
   c.type === 'Approved' || c.type === 'Denied';
 
-/** True when our field manager wrote the CSR's /approval condition (so the Event is ours to ensure). */
-export function decidedBy(csr: CertificateSigningRequest, fieldManager: string): boolean {
-  return (csr.metadata?.managedFields ?? []).some(
-    entry => entry.manager === fieldManager && entry.subresource === 'approval',
-  );
+// CSRs carry no managedFields (the API server does not track them for this resource), so the
+// conditions this worker writes say who wrote them: every message starts with one of these.
+const APPROVED_BY_US = 'stampede approved';
+const DENIED_BY_US = 'stampede denied';
+
+/** True when the condition was written by a stampede worker (so its Event is ours to ensure). */
+export function writtenByUs(condition: Pick<CsrCondition, 'type' | 'message'>): boolean {
+  const message = condition.message ?? '';
+  return condition.type === 'Approved'
+    ? message.startsWith(APPROVED_BY_US)
+    : condition.type === 'Denied' && message.startsWith(DENIED_BY_US);
 }
 
-function conditionOf(decision: Decision): ApprovalCondition | undefined {
-  if (decision.kind === 'approve')
-    return { type: 'Approved', reason: decision.reason, message: decision.message };
-  if (decision.kind === 'deny' && !decision.leavePending)
-    return { type: 'Denied', reason: decision.reason, message: decision.message };
+const withPrefix = (prefix: string, message: string): string =>
+  message.startsWith(prefix) ? message : `${prefix}: ${message}`;
+
+/** The condition a decision writes, or undefined when it writes none. */
+export function conditionOf(decision: Decision): ApprovalCondition | undefined {
+  if (decision.kind === 'approve') {
+    const message = withPrefix(APPROVED_BY_US, decision.message);
+    return { type: 'Approved', reason: decision.reason, message };
+  }
+  if (decision.kind === 'deny' && !decision.leavePending) {
+    const message = withPrefix(DENIED_BY_US, decision.message);
+    return { type: 'Denied', reason: decision.reason, message };
+  }
   return undefined;
 }
 
@@ -99,7 +111,7 @@ async function settled(
   signal: AbortSignal,
 ): Promise<Step> {
   const condition = csr.status?.conditions?.find(isSettledCondition);
-  if (condition === undefined || !decidedBy(csr, deps.fieldManager)) {
+  if (condition === undefined || !writtenByUs(condition)) {
     return { done: code === 'AlreadyDecided' ? 'already-decided' : 'ignored', reason: code };
   }
   await recordEvent(
