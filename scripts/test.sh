@@ -34,6 +34,7 @@ step "tests (node --test)"
 # One node --test run over every package, so the closing summary is the whole suite's.
 node --test --test-reporter=spec --test-concurrency=2 \
   'packages/*/src/**/*.test.ts' 'services/*/src/**/*.test.ts' \
-  'packages/*/test/**/*.test.ts' 'services/*/test/**/*.test.ts'
+  'packages/*/test/**/*.test.ts' 'services/*/test/**/*.test.ts' \
+  'load-tests/test/**/*.test.ts'
 
 step "all tests passed in $((SECONDS - started)) s"

@@ -1,0 +1,124 @@
+// Where the load goes: the harness control plane (default: real etcd, kube-apiserver and KCM
+// started here, node identities as client certificates from the cluster CA), or any cluster given a
+// kubeconfig (nothing is started; kubelets are simulated by impersonating system:node:<name>).
+import { readFileSync } from 'node:fs';
+import type { RequestOptions as HttpsRequestOptions } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient, startControlPlane } from '@stampede/harness';
+import type { ControlPlane, KubeCredentials, KubeletHarness } from '@stampede/harness';
+
+export interface Target {
+  readonly kind: 'harness' | 'kubeconfig';
+  readonly server: string;
+  /** APF-exempt admin (system:masters): creates Nodes, watches every CSR, reads /metrics. */
+  readonly admin: KubeClient;
+  /** Node identities for the simulated kubelets. */
+  readonly kubelets: KubeletHarness;
+  /** The approver's ServiceAccount kubeconfig (harness only: elsewhere the approver runs already). */
+  approverKubeconfig(): Promise<string>;
+  readonly pids: { readonly apiserver?: number; readonly etcd?: number; readonly kcm?: number };
+  readonly controlPlane?: ControlPlane;
+  stop(): Promise<void>;
+}
+
+export async function harnessTarget(): Promise<Target> {
+  // The KCM signer's client limit is raised by the harness (500/1000): with the defaults of 20/30 it
+  // would issue ~20 certificates/s whatever the approver does (research/performance.md §4.4).
+  const cp = await startControlPlane();
+  return {
+    kind: 'harness',
+    server: cp.server,
+    admin: cp.admin,
+    kubelets: cp,
+    approverKubeconfig: () => cp.approverKubeconfig(),
+    pids: {
+      ...(cp.pids.apiserver === undefined ? {} : { apiserver: cp.pids.apiserver }),
+      ...(cp.pids.etcd === undefined ? {} : { etcd: cp.pids.etcd }),
+      ...(cp.pids.controllerManager === undefined ? {} : { kcm: cp.pids.controllerManager }),
+    },
+    controlPlane: cp,
+    stop: () => cp.stop(),
+  };
+}
+
+async function credentialsFrom(kc: KubeConfig): Promise<KubeCredentials> {
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null) throw new Error('kubeconfig: no current cluster');
+  const options: HttpsRequestOptions = {};
+  await kc.applyToHTTPSOptions(options);
+  const text = (value: unknown): string | undefined =>
+    value === undefined || value === null
+      ? undefined
+      : Buffer.isBuffer(value)
+        ? value.toString('utf8')
+        : typeof value === 'string'
+          ? value
+          : undefined;
+  const headers = (options.headers ?? {}) as Record<string, string>;
+  const authorization = headers['Authorization'] ?? headers['authorization'];
+  const token = authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined;
+  const caPem = text(options.ca);
+  if (caPem === undefined)
+    throw new Error('kubeconfig: the cluster needs a CA (certificate-authority)');
+  const certPem = text(options.cert);
+  const keyPem = text(options.key);
+  return {
+    server: cluster.server,
+    caPem,
+    ...(certPem === undefined ? {} : { certPem }),
+    ...(keyPem === undefined ? {} : { keyPem }),
+    ...(token === undefined ? {} : { token }),
+  };
+}
+
+/**
+ * A cluster from a kubeconfig whose user may create Nodes, watch CSRs, read /metrics and
+ * impersonate nodes (cluster-admin). `servingCaFile` is the CA kubelet-serving certificates chain
+ * to (default: the kubeconfig's cluster CA, which is what KCM signs with unless configured otherwise).
+ */
+export async function kubeconfigTarget(path: string, servingCaFile?: string): Promise<Target> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  const credentials = await credentialsFrom(kc);
+  const admin = new KubeClient(credentials, { maxSockets: 64 });
+  const servingCa =
+    servingCaFile === undefined ? credentials.caPem : readFileSync(servingCaFile, 'utf8');
+  const clients: KubeClient[] = [admin];
+  const byNode = new Map<string, KubeClient>();
+  // The kubeconfig's own credentials, with impersonation headers naming the node (NodeRestriction
+  // and the Node authorizer see system:node:<name>); a small pool per node, as a kubelet has.
+  const kubelets: KubeletHarness = {
+    kubeletServingCaPem: servingCa,
+    nodeClient(nodeName) {
+      const cached = byNode.get(nodeName);
+      if (cached !== undefined) return cached;
+      const client = new KubeClient(
+        {
+          ...credentials,
+          headers: {
+            'Impersonate-User': `system:node:${nodeName}`,
+            'Impersonate-Group': 'system:nodes',
+          },
+        },
+        { maxSockets: 2 },
+      );
+      clients.push(client);
+      byNode.set(nodeName, client);
+      return client;
+    },
+  };
+  return {
+    kind: 'kubeconfig',
+    server: credentials.server,
+    admin,
+    kubelets,
+    approverKubeconfig: () => {
+      throw new Error('against a kubeconfig cluster the approver must already be running');
+    },
+    pids: {},
+    stop: () => {
+      for (const client of clients) client.close();
+      return Promise.resolve();
+    },
+  };
+}
