@@ -238,4 +238,79 @@ describe('the pipeline under faults and floods', () => {
       `${floodBefore} flood CSRs were approved before the last quiet one`,
     );
   });
+
+  it('honours 429 Retry-After from API Priority and Fairness and approves everything once', async () => {
+    // A priority level with no seats of its own (the API server still runs one request at a time)
+    // that rejects the rest at once with 429 Retry-After: 1, for the worker's ServiceAccount only.
+    const flowcontrol = '/apis/flowcontrol.apiserver.k8s.io/v1';
+    await system.cp.admin.post(`${flowcontrol}/prioritylevelconfigurations`, {
+      metadata: { name: 'stampede-closed' },
+      spec: {
+        type: 'Limited',
+        limited: {
+          nominalConcurrencyShares: 0,
+          lendablePercent: 0,
+          borrowingLimitPercent: 0,
+          limitResponse: { type: 'Reject' },
+        },
+      },
+    });
+    const workerAccount = { namespace: 'stampede-system', name: 'stampede-worker' };
+    await system.cp.admin.post(`${flowcontrol}/flowschemas`, {
+      metadata: { name: 'stampede-closed' },
+      spec: {
+        priorityLevelConfiguration: { name: 'stampede-closed' },
+        matchingPrecedence: 100,
+        distinguisherMethod: { type: 'ByUser' },
+        rules: [
+          {
+            subjects: [{ kind: 'ServiceAccount', serviceAccount: workerAccount }],
+            resourceRules: [
+              {
+                verbs: ['*'],
+                apiGroups: ['*'],
+                resources: ['*'],
+                clusterScope: true,
+                namespaces: ['*'],
+              },
+            ],
+          },
+        ],
+      },
+    });
+    let removed = false;
+    const open = async (): Promise<void> => {
+      if (removed) return;
+      removed = true;
+      await system.cp.admin.delete(`${flowcontrol}/flowschemas/stampede-closed`);
+      await system.cp.admin.delete(`${flowcontrol}/prioritylevelconfigurations/stampede-closed`);
+    };
+    try {
+      // The API server applies new flow-control objects asynchronously: wait until they bite.
+      const asWorker = system.cp.client(
+        system.cp.credentials({ token: await system.cp.serviceToken('worker') }),
+      );
+      await until('the worker refused', async () => {
+        const burst = Array.from({ length: 10 }, () =>
+          asWorker.request('GET', '/api/v1/nodes?limit=1'),
+        );
+        return (await Promise.all(burst)).some(response => response.status === 429);
+      });
+      asWorker.close();
+      const workers = await Promise.all([system.start('worker'), system.start('worker')]);
+      const csrs = await wave('throttled', 20);
+      const throttled = () =>
+        workers
+          .map(
+            worker => system.tail(worker, 5_000).split('throttled: pausing the queue').length - 1,
+          )
+          .reduce((a, b) => a + b, 0);
+      await until('a 429 that paused the queue', () => throttled() > 0, 30_000);
+      await open();
+      await approvedOnce(csrs);
+      process.stdout.write(`# 429s that paused the queue: ${throttled()}\n`);
+    } finally {
+      await open();
+    }
+  });
 });
