@@ -53,5 +53,10 @@ export { kubeconfigYaml, writeKubeconfig } from './kubeconfig.ts';
 export { applyFile, applyManifests, parseManifests, rbacDir, repoRoot } from './manifests.ts';
 export { redisCommand } from './resp.ts';
 export type { RespValue } from './resp.ts';
-export { killEverythingNow, reaperProcessId } from './teardown.ts';
+export {
+  killEverythingNow,
+  reaperProcessId,
+  registerProcess,
+  unregisterProcess,
+} from './teardown.ts';
 export { freePort } from './util.ts';

@@ -33,6 +33,13 @@ function reap(): void {
       // ESRCH: the group is already gone.
     }
   }
+  for (const pid of registry.pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // ESRCH: already gone.
+    }
+  }
   for (const dir of registry.dirs) rmSync(dir, { recursive: true, force: true });
   rmSync(registryFile ?? '', { force: true });
 }

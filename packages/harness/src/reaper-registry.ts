@@ -4,15 +4,18 @@ import { readFileSync } from 'node:fs';
 export interface Registry {
   /** Process-group ids (= the group leader's pid) to SIGKILL. */
   readonly pgids: readonly number[];
+  /** Single processes (not group leaders) to SIGKILL. */
+  readonly pids: readonly number[];
   /** Temporary directories to delete afterwards. */
   readonly dirs: readonly string[];
 }
 
 export function parseRegistry(text: string): Registry {
-  if (text.trim() === '') return { pgids: [], dirs: [] };
+  if (text.trim() === '') return { pgids: [], pids: [], dirs: [] };
   const raw = JSON.parse(text) as Partial<Registry>;
   return {
     pgids: (raw.pgids ?? []).filter(p => Number.isInteger(p) && p > 1),
+    pids: (raw.pids ?? []).filter(p => Number.isInteger(p) && p > 1),
     dirs: (raw.dirs ?? []).filter(d => typeof d === 'string' && d.length > 1),
   };
 }

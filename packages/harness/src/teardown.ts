@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { processStartTime } from './reaper-registry.ts';
 
 const groups = new Set<number>();
+/** Single processes that are not group leaders (e.g. a service spawned without `detached`). */
+const pids = new Set<number>();
 const dirs = new Set<string>();
 const registryFile = join(tmpdir(), `stampede-harness-reaper-${process.pid}.json`);
 let reaperPid: number | undefined;
@@ -22,7 +24,7 @@ let hooksInstalled = false;
 function writeRegistry(): void {
   ensureReaper();
   const tmp = `${registryFile}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ pgids: [...groups], dirs: [...dirs] }));
+  writeFileSync(tmp, JSON.stringify({ pgids: [...groups], pids: [...pids], dirs: [...dirs] }));
   renameSync(tmp, registryFile);
 }
 
@@ -49,6 +51,14 @@ export function killEverythingNow(): void {
     }
   }
   groups.clear();
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // ESRCH: already gone.
+    }
+  }
+  pids.clear();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   dirs.clear();
   rmSync(registryFile, { force: true });
@@ -85,6 +95,25 @@ export function registerGroup(pgid: number): void {
 
 export function unregisterGroup(pgid: number): void {
   if (groups.delete(pgid)) writeRegistry();
+}
+
+/**
+ * Public: put a process the caller spawned itself under the harness's protection, so it dies with
+ * the caller however the caller ends (stop hooks, signal hooks, and the detached reaper after a
+ * SIGKILL). `{ group: true }` kills its whole process group (spawn it with `detached: true`, so
+ * its pid is the group id); otherwise only that pid. Unregister once you have stopped it yourself.
+ */
+export function registerProcess(pid: number, options: { readonly group?: boolean } = {}): void {
+  if (!Number.isInteger(pid) || pid <= 1) throw new RangeError(`not a process id: ${pid}`);
+  if (options.group === true) groups.add(pid);
+  else pids.add(pid);
+  writeRegistry();
+}
+
+/** Public: the process has been stopped by its owner; the harness forgets it. */
+export function unregisterProcess(pid: number): void {
+  const removed = groups.delete(pid) || pids.delete(pid);
+  if (removed) writeRegistry();
 }
 
 export function registerDir(dir: string): void {
