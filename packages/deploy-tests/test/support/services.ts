@@ -1,9 +1,9 @@
 // The watcher and worker as OS processes (`node services/*/src/main.ts`), the way they run in a pod:
 // configuration from the environment only, each under its own kubeconfig. Plus a /proc sampler for
 // their memory and CPU. Test support for this package's tests and bench.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -113,3 +113,21 @@ export function sampleProcess(pid: number): ProcessSample {
     cpuSeconds: (utime + stime) / TICKS_PER_SECOND,
   };
 }
+
+/**
+ * The environment variables a service documents in `--help` (its configuration contract), or
+ * undefined when the service does not exist yet. OpenTelemetry's standard OTEL_* variables are read
+ * by the SDK, not listed there.
+ */
+export function documentedVariables(root: string, service: string): Set<string> | undefined {
+  const main = join(root, 'services', service, 'src', 'main.ts');
+  if (!existsSync(main)) return undefined;
+  const help = spawnSync(process.execPath, [main, '--help'], { encoding: 'utf8' });
+  if (help.status !== 0) throw new Error(`${service} --help: exit ${help.status}\n${help.stderr}`);
+  const names = [...help.stdout.matchAll(/^ {2}([A-Z][A-Z0-9_]+)\s/gm)].map(m => m[1] ?? '');
+  return new Set(names);
+}
+
+/** True for a variable a service may be given: documented, or an OpenTelemetry standard one. */
+export const isKnownVariable = (documented: ReadonlySet<string>, name: string): boolean =>
+  documented.has(name) || name.startsWith('OTEL_');
