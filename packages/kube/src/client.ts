@@ -260,6 +260,7 @@ export const createKubeClient: CreateKubeClient = async options => {
     allowH2: options.allowH2 ?? false,
     credentialRefreshMs: options.credentialRefreshMs ?? 60_000,
     userAgent: options.userAgent ?? 'stampede',
+    onRequest: options.onRequest,
   });
   return new Client(transport, options.logger);
 };

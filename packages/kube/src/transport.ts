@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { classifyFailure, classifyStatus } from './classify.ts';
 import { KubeApiError, RetryableError } from './errors.ts';
-import type { KubeClientStats, KubeLogger } from './types.ts';
+import type { KubeClientStats, KubeLogger, RequestObservation } from './types.ts';
 
 export interface TransportOptions {
   readonly kubeConfig: KubeConfig;
@@ -20,6 +20,26 @@ export interface TransportOptions {
   readonly allowH2: boolean;
   readonly credentialRefreshMs: number;
   readonly userAgent: string;
+  readonly onRequest?: ((observation: RequestObservation) => void) | undefined;
+}
+
+const VERBS = { GET: 'get', POST: 'create', PUT: 'update' } as const;
+
+function verbOf(input: RequestInput): RequestObservation['verb'] {
+  // A GET on a collection (no name after the resource) is a list; client paths carry a query then.
+  if (
+    input.method === 'GET' &&
+    /(certificatesigningrequests|nodes|events)(\?|$)/.test(input.path)
+  ) {
+    return 'list';
+  }
+  return VERBS[input.method];
+}
+
+function codeOf(error: unknown): string {
+  return error instanceof KubeApiError && error.status !== undefined
+    ? String(error.status)
+    : 'error';
 }
 
 export interface RequestInput {
@@ -255,6 +275,21 @@ export class Transport {
 
   /** A unary JSON request. Resolves to the parsed body of a 2xx; rejects with a KubeApiError. */
   async request(input: RequestInput): Promise<unknown> {
+    const observe = this.#options.onRequest;
+    if (observe === undefined) return this.#request(input);
+    const started = performance.now();
+    let code = '2xx';
+    try {
+      return await this.#request(input);
+    } catch (error) {
+      code = codeOf(error);
+      throw error;
+    } finally {
+      observe({ verb: verbOf(input), code, durationMs: performance.now() - started });
+    }
+  }
+
+  async #request(input: RequestInput): Promise<unknown> {
     this.#counters.requests++;
     try {
       return await this.#attempt(input, false);

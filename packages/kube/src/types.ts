@@ -56,6 +56,15 @@ export interface KubeClientOptions {
   readonly credentialRefreshMs?: number;
   /** Sent as User-Agent; default `stampede`. */
   readonly userAgent?: string;
+  /** Called once per unary call (never for watch streams), for metrics. Must not throw. */
+  readonly onRequest?: (observation: RequestObservation) => void;
+}
+
+/** One finished unary API call: Kubernetes-style verb, HTTP status code ("error" when none). */
+export interface RequestObservation {
+  readonly verb: 'get' | 'list' | 'create' | 'update';
+  readonly code: string;
+  readonly durationMs: number;
 }
 
 /** Options every call accepts. */

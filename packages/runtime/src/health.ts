@@ -17,6 +17,8 @@ export interface HealthServerOptions {
   readonly live: Readonly<Record<string, HealthCheck>>;
   /** Readiness: failing means "do not count on me yet" (not synced, Redis unreachable). */
   readonly ready: Readonly<Record<string, HealthCheck>>;
+  /** Serves GET /metrics (Prometheus text) when given. */
+  readonly metrics?: () => Promise<{ readonly contentType: string; readonly body: string }>;
 }
 
 export interface HealthServer {
@@ -47,6 +49,18 @@ function run(checks: Readonly<Record<string, HealthCheck>>): { ok: boolean; body
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
+    if (path === '/metrics' && request.method === 'GET' && options.metrics !== undefined) {
+      options.metrics().then(
+        ({ contentType, body }) => {
+          response.writeHead(200, { 'content-type': contentType }).end(body);
+        },
+        (error: unknown) => {
+          const detail = error instanceof Error ? error.message : 'failed';
+          response.writeHead(500, { 'content-type': 'text/plain' }).end(`${detail}\n`);
+        },
+      );
+      return;
+    }
     const checks =
       path === '/healthz' || path === '/livez'
         ? options.live

@@ -4,3 +4,4 @@ export { startHealthServer } from './health.ts';
 export type { CheckResult, HealthCheck, HealthServer, HealthServerOptions } from './health.ts';
 export { formatHelp, parseEnv } from './env.ts';
 export type { ConfigResult, EnvDoc } from './env.ts';
+export { CENSORED, redactString, redactValue } from './redact.ts';

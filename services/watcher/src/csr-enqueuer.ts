@@ -8,6 +8,9 @@ import type { PendingCsr } from './pending.ts';
 import { planAll, planRequester } from './plan.ts';
 import type { PlannedJob } from './plan.ts';
 import { newTraceContext } from './trace.ts';
+import { APPROVAL_QUEUE } from '@stampede/contracts';
+import { SpanKind, SpanStatusCode, carrierOf, noopTracer } from '@stampede/telemetry';
+import type { Span, Tracer } from '@stampede/telemetry';
 
 export interface CsrEnqueuerOptions {
   readonly kube: KubeClient;
@@ -18,6 +21,10 @@ export interface CsrEnqueuerOptions {
   readonly perRequesterWindow: number;
   /** A full LIST from the API server and a bulk enqueue, this often. */
   readonly relistIntervalMs: number;
+  /** One PRODUCER span per job, the root of the CSR's trace (docs/adr/0011). Default: no-op. */
+  readonly tracer?: Tracer;
+  /** Called with the number of jobs handed to Redis (for metrics). */
+  readonly onEnqueued?: (count: number) => void;
 }
 
 export interface CsrEnqueuerStats {
@@ -77,18 +84,41 @@ class RequesterIndex {
   }
 }
 
-const toItem = ({ csr, priority }: PlannedJob): EnqueueItem => ({
+const toItem = ({ csr, priority }: PlannedJob, span: Span): EnqueueItem => ({
   job: {
     uid: csr.uid,
     name: csr.name,
     resourceVersion: csr.resourceVersion,
-    trace: newTraceContext(),
+    trace: carrierOf(span) ?? newTraceContext(),
   },
   priority,
 });
 
+/**
+ * A new trace per enqueue: the PRODUCER span (messaging semantic conventions) whose context the job
+ * carries, so the worker's process span is its child. A root, never a child of a watch: a watch is
+ * not a span (it lasts hours), and a relist re-enqueues each CSR on its own.
+ */
+function startEnqueueSpan(tracer: Tracer, { csr }: PlannedJob, why: string): Span {
+  return tracer.startSpan(`send ${APPROVAL_QUEUE}`, {
+    kind: SpanKind.PRODUCER,
+    root: true,
+    attributes: {
+      'messaging.system': 'bullmq',
+      'messaging.operation.type': 'send',
+      'messaging.operation.name': 'send',
+      'messaging.destination.name': APPROVAL_QUEUE,
+      'stampede.csr.name': csr.name,
+      'stampede.csr.uid': csr.uid,
+      'stampede.node.requester': csr.requester,
+      'stampede.enqueue.reason': why,
+    },
+  });
+}
+
 export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
   const { logger, signal } = options;
+  const tracer = options.tracer ?? noopTracer();
   const requesters = new RequesterIndex();
   const dirty = new Set<string>();
   const counters = { enqueued: 0, enqueueErrors: 0, relists: 0, redisOk: true };
@@ -96,17 +126,24 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
 
   async function enqueue(jobs: readonly PlannedJob[], why: string): Promise<boolean> {
     if (jobs.length === 0) return true;
+    const traced = jobs.map(job => ({ job, span: startEnqueueSpan(tracer, job, why) }));
+    const spans = traced.map(({ span }) => span);
     try {
-      await options.queue.enqueueBulk(jobs.map(toItem));
+      await options.queue.enqueueBulk(traced.map(({ job, span }) => toItem(job, span)));
       counters.enqueued += jobs.length;
       counters.redisOk = true;
+      options.onEnqueued?.(jobs.length);
       logger.debug({ count: jobs.length, why }, 'enqueued pending CSRs');
       return true;
     } catch (error) {
       counters.enqueueErrors++;
       counters.redisOk = false;
+      for (const span of spans)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'enqueue failed' });
       logger.warn({ err: error, count: jobs.length, why }, 'enqueue failed; will retry');
       return false;
+    } finally {
+      for (const span of spans) span.end();
     }
   }
 

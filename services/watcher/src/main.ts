@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The watcher's composition root: the only module (with config.ts) that touches process.
+import { APPROVAL_QUEUE } from '@stampede/contracts';
 import { createKubeClient, loadKubeConfig } from '@stampede/kube';
 import {
   createAddressIndex,
@@ -9,6 +10,8 @@ import {
   waitForReady,
 } from '@stampede/queue';
 import { createLogger, startHealthServer } from '@stampede/runtime';
+import { activeTraceFields, addQueueDepth, createMetrics, startTracing } from '@stampede/telemetry';
+import type { Metrics } from '@stampede/telemetry';
 import { HELP, loadConfig } from './config.ts';
 import { runWatcher } from './watcher.ts';
 
@@ -25,10 +28,14 @@ if (!loaded.ok) {
   process.exit(2);
 }
 const config = loaded.config;
+// Tracing first: spans are made from here on. OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+const tracing = startTracing({ serviceName: 'stampede-watcher', env: process.env });
+const metrics: Metrics = createMetrics({ service: 'stampede-watcher' });
 const logger = createLogger({
   service: 'stampede-watcher',
   instance: config.instance,
   level: config.logLevel,
+  mixin: activeTraceFields,
 });
 
 const stop = new AbortController();
@@ -54,6 +61,10 @@ try {
     }),
     logger,
     userAgent: 'stampede-watcher',
+    onRequest: ({ verb, code, durationMs }) => {
+      metrics.apiRequests.observe({ verb, code }, durationMs / 1000);
+      if (!code.startsWith('2')) metrics.apiErrors.inc({ verb, code });
+    },
   });
   const redis = createRedisConnection({
     url: config.redisUrl,
@@ -61,6 +72,7 @@ try {
     name: 'stampede-watcher',
   });
   redis.on('error', (error: Error) => {
+    metrics.redisErrors.inc();
     logger.warn({ err: error.message }, 'redis connection error');
   });
   logger.info({ redis: redactRedisUrl(config.redisUrl) }, 'connecting to Redis');
@@ -74,8 +86,11 @@ try {
   }
   const queue = createApprovalQueue(redis);
   queue.queue.on('error', error => {
+    metrics.redisErrors.inc();
     logger.warn({ err: error.message }, 'queue error');
   });
+  // The HPA metric: stampede_queue_jobs{queue="csr-approvals",state="waiting"} (exported here only).
+  addQueueDepth(metrics, { queue: APPROVAL_QUEUE, counts: () => queue.counts() });
   const watcher = runWatcher({
     kube,
     queue,
@@ -84,12 +99,27 @@ try {
     logger,
     signal: stop.signal,
     config,
+    tracer: tracing.tracer,
+    onEnqueued: count => {
+      metrics.enqueued.inc(count);
+    },
   });
+  const counted = { csr: 0, node: 0 };
+  const countRestarts = (): void => {
+    const now = watcher.restarts();
+    metrics.watchRestarts.inc({ resource: 'certificatesigningrequests' }, now.csr - counted.csr);
+    metrics.watchRestarts.inc({ resource: 'nodes' }, now.node - counted.node);
+    Object.assign(counted, now);
+  };
   const health = await startHealthServer({
     port: config.healthPort,
     host: config.healthHost,
     live: watcher.live,
     ready: watcher.ready,
+    metrics: () => {
+      countRestarts();
+      return metrics.render();
+    },
   });
   logger.info({ healthPort: health.port }, 'watcher started');
   await watcher.done;
@@ -97,6 +127,7 @@ try {
   await queue.close().catch(() => undefined);
   redis.disconnect();
   await kube.close();
+  await tracing.shutdown();
   logger.info('stopped');
   process.exit(0);
 } catch (error) {

@@ -2,6 +2,7 @@
 import type { KubeClient } from '@stampede/kube';
 import type { AddressIndex, ApprovalQueue, QueueLogger } from '@stampede/queue';
 import type { HealthCheck } from '@stampede/runtime';
+import type { Tracer } from '@stampede/telemetry';
 import { startCsrEnqueuer } from './csr-enqueuer.ts';
 import { startNodeIndexer } from './node-indexer.ts';
 
@@ -14,12 +15,17 @@ export interface WatcherDeps {
   readonly logger: QueueLogger;
   readonly signal: AbortSignal;
   readonly config: { readonly relistIntervalMs: number; readonly perNodeInFlight: number };
+  /** Enqueue spans (default no-op) and an enqueue counter, from main.ts. */
+  readonly tracer?: Tracer;
+  readonly onEnqueued?: (count: number) => void;
 }
 
 export interface RunningWatcher {
   readonly live: Readonly<Record<string, HealthCheck>>;
   readonly ready: Readonly<Record<string, HealthCheck>>;
   readonly done: Promise<void>;
+  /** List/watch restarts so far, per resource (for metrics). */
+  restarts(): { readonly csr: number; readonly node: number };
 }
 
 export function runWatcher(deps: WatcherDeps): RunningWatcher {
@@ -30,6 +36,8 @@ export function runWatcher(deps: WatcherDeps): RunningWatcher {
     signal: deps.signal,
     perRequesterWindow: deps.config.perNodeInFlight,
     relistIntervalMs: deps.config.relistIntervalMs,
+    ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
+    ...(deps.onEnqueued === undefined ? {} : { onEnqueued: deps.onEnqueued }),
   });
   const nodes = startNodeIndexer({
     kube: deps.kube,
@@ -47,5 +55,9 @@ export function runWatcher(deps: WatcherDeps): RunningWatcher {
       redis: () => ({ ok: deps.redisStatus() === 'ready', detail: deps.redisStatus() }),
     },
     done: Promise.all([csrs.done, nodes.done]).then(() => undefined),
+    restarts: () => ({
+      csr: csrs.stats().listWatch.restarts,
+      node: nodes.stats().listWatch.restarts,
+    }),
   };
 }

@@ -9,6 +9,7 @@ import {
   redactRedisUrl,
 } from '@stampede/queue';
 import { createLogger, startHealthServer } from '@stampede/runtime';
+import { activeTraceFields, createMetrics, startTracing } from '@stampede/telemetry';
 import { HELP, loadConfig } from './config.ts';
 import { createProcessCsr } from './process-csr.ts';
 
@@ -27,10 +28,14 @@ if (!loaded.ok) {
   process.exit(2);
 }
 const config = loaded.config;
+// Tracing first: spans are made from here on. OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+const tracing = startTracing({ serviceName: USER_AGENT, env: process.env });
+const metrics = createMetrics({ service: USER_AGENT });
 const logger = createLogger({
   service: 'stampede-worker',
   instance: config.instance,
   level: config.logLevel,
+  mixin: activeTraceFields,
 });
 
 try {
@@ -42,9 +47,14 @@ try {
     logger,
     userAgent: USER_AGENT,
     maxConnections: config.kubeMaxConnections,
+    onRequest: ({ verb, code, durationMs }) => {
+      metrics.apiRequests.observe({ verb, code }, durationMs / 1000);
+      if (!code.startsWith('2')) metrics.apiErrors.inc({ verb, code });
+    },
   });
   const redis = createRedisConnection({ url: config.redisUrl, role: 'worker', name: USER_AGENT });
   redis.on('error', (error: Error) => {
+    metrics.redisErrors.inc();
     logger.warn({ err: error.message }, 'redis connection error');
   });
   logger.info(
@@ -70,6 +80,16 @@ try {
       now: Date.now,
       backoff: config.backoff,
       instance: config.instance,
+      tracer: tracing.tracer,
+      onOutcome: ({ outcome, reason, createdAtMs }) => {
+        metrics.decisions.inc({ outcome, reason: reason ?? '' });
+        if (createdAtMs !== undefined) {
+          metrics.decisionLatency.observe(
+            { outcome },
+            Math.max(0, Date.now() - createdAtMs) / 1000,
+          );
+        }
+      },
     }),
   });
   const health = await startHealthServer({
@@ -80,6 +100,7 @@ try {
       redis: () => ({ ok: redis.status === 'ready', detail: redis.status }),
       worker: () => ({ ok: worker.isReady() }),
     },
+    metrics: () => metrics.render(),
   });
   logger.info({ healthPort: health.port, concurrency: config.concurrency }, 'worker started');
 
@@ -93,6 +114,7 @@ try {
     await health.close();
     redis.disconnect();
     await kube.close();
+    await tracing.shutdown();
     process.exit(0);
   };
   process.on('SIGTERM', () => {

@@ -18,8 +18,18 @@ import type {
   JobContext,
   QueueLogger,
 } from '@stampede/queue';
+import { APPROVAL_QUEUE } from '@stampede/contracts';
 import type { CsrJob } from '@stampede/contracts';
+import {
+  SpanKind,
+  annotateActiveSpan,
+  contextFromCarrier,
+  inSpan,
+  noopTracer,
+} from '@stampede/telemetry';
+import type { Tracer } from '@stampede/telemetry';
 import { gatherFacts } from './facts.ts';
+import type { FactSources } from './facts.ts';
 import { retryDecisionDelay } from './retry-delay.ts';
 
 export const REPORTING_CONTROLLER = 'stampede.io/approver';
@@ -40,13 +50,25 @@ export interface ProcessDeps {
   readonly backoff: BackoffOptions;
   /** The Event's reportingInstance, e.g. the pod name. */
   readonly instance: string;
+  /** Spans per job and step (docs/adr/0011). Default: no-op. */
+  readonly tracer?: Tracer;
+  /** Called once per finished job (for metrics); createdAtMs is set for written decisions. */
+  readonly onOutcome?: (outcome: {
+    readonly outcome: Outcome;
+    readonly reason: string | undefined;
+    readonly createdAtMs: number | undefined;
+  }) => void;
 }
 
 /** The outcome of one attempt, kept as the job's return value and logged. */
 export type Outcome =
   'approved' | 'denied' | 'left-pending' | 'ignored' | 'already-decided' | 'gone' | 'superseded';
 
-type Step = { readonly done: Outcome; readonly reason?: string } | { readonly conflict: true };
+type Step =
+  | { readonly done: Outcome; readonly reason?: string; readonly createdAtMs?: number }
+  | { readonly conflict: true };
+
+const tracerOf = (deps: ProcessDeps): Tracer => deps.tracer ?? noopTracer();
 
 const isSettledCondition = (c: CsrCondition): boolean =>
   c.type === 'Approved' || c.type === 'Denied';
@@ -87,19 +109,22 @@ async function recordEvent(
   signal: AbortSignal,
 ): Promise<void> {
   const approved = condition.type === 'Approved';
-  await deps.kube.createEvent(
-    {
-      csr,
-      type: approved ? 'Normal' : 'Warning',
-      reason: condition.reason,
-      action: approved ? 'Approve' : 'Deny',
-      note: condition.message,
-      reportingController: REPORTING_CONTROLLER,
-      reportingInstance: deps.instance,
-      // Named after the CSR uid and the condition: a retry finds it and never adds a second one.
-      dedupeKey: condition.type,
-    },
-    { signal },
+  const attributes = { 'stampede.event.reason': condition.reason };
+  await inSpan(tracerOf(deps), 'emit event', { attributes }, () =>
+    deps.kube.createEvent(
+      {
+        csr,
+        type: approved ? 'Normal' : 'Warning',
+        reason: condition.reason,
+        action: approved ? 'Approve' : 'Deny',
+        note: condition.message,
+        reportingController: REPORTING_CONTROLLER,
+        reportingInstance: deps.instance,
+        // Named after the CSR uid and the condition: a retry finds it and never adds a second one.
+        dedupeKey: condition.type,
+      },
+      { signal },
+    ),
   );
 }
 
@@ -157,7 +182,10 @@ async function write(
 ): Promise<Step> {
   let updated: CertificateSigningRequest;
   try {
-    updated = await deps.kube.updateApproval(csr, condition, { signal });
+    const attributes = { 'stampede.decision': condition.type, 'stampede.reason': condition.reason };
+    updated = await inSpan(tracerOf(deps), 'write approval', { attributes }, () =>
+      deps.kube.updateApproval(csr, condition, { signal }),
+    );
   } catch (error) {
     if (error instanceof ConflictError) return { conflict: true };
     throw error;
@@ -166,16 +194,48 @@ async function write(
   return { done: condition.type === 'Approved' ? 'approved' : 'denied', reason: condition.reason };
 }
 
+/** The fact sources with a span around each lookup (children of "gather facts"). */
+function tracedSources(deps: ProcessDeps): FactSources {
+  const tracer = tracerOf(deps);
+  return {
+    now: deps.now,
+    kube: {
+      getNode: (name, options) =>
+        inSpan(tracer, 'get node', { attributes: { 'stampede.node.name': name } }, () =>
+          deps.kube.getNode(name, options),
+        ),
+      createSubjectAccessReview: (spec, options) =>
+        inSpan(tracer, 'subject access review', { attributes: { 'enduser.id': spec.user } }, () =>
+          deps.kube.createSubjectAccessReview(spec, options),
+        ),
+    },
+    index: {
+      lookup: keys => inSpan(tracer, 'address index lookup', {}, () => deps.index.lookup(keys)),
+    },
+  };
+}
+
 async function attempt(deps: ProcessDeps, job: CsrJob, context: JobContext): Promise<Step> {
   const { signal } = context;
-  const got = await read(deps, job, signal);
+  const tracer = tracerOf(deps);
+  const got = await inSpan(tracer, 'fetch csr', {}, () => read(deps, job, signal));
   if ('step' in got) return got.step;
   const { csr, request } = got;
+  annotateActiveSpan({
+    'stampede.csr.signer': request.signerName,
+    'stampede.node.name': request.username.replace(/^system:node:/, ''),
+  });
   const ignored = triage(request);
   if (ignored !== undefined) return settled(deps, csr, ignored.code, signal);
 
-  const facts = await gatherFacts(deps, request, deps.policy, signal);
-  const decision = decide(request, deps.policy, facts, deps.verifier);
+  const facts = await inSpan(tracer, 'gather facts', {}, () =>
+    gatherFacts(tracedSources(deps), request, deps.policy, signal),
+  );
+  const decision = await inSpan(tracer, 'decide', {}, span => {
+    const decided = decide(request, deps.policy, facts, deps.verifier);
+    span.setAttribute('stampede.decision', decided.kind);
+    return Promise.resolve(decided);
+  });
   if (decision.kind === 'ignore') return { done: 'ignored', reason: decision.reason.code };
   if (decision.kind === 'retry') {
     const delayMs = retryDecisionDelay({
@@ -190,7 +250,8 @@ async function attempt(deps: ProcessDeps, job: CsrJob, context: JobContext): Pro
   }
   const condition = conditionOf(decision);
   if (condition === undefined) return { done: 'left-pending', reason: decision.reason };
-  return write(deps, csr, condition, signal);
+  const written = await write(deps, csr, condition, signal);
+  return 'done' in written ? { ...written, createdAtMs: request.createdAtMs } : written;
 }
 
 /** Kubernetes errors → what the queue should do (packages/queue errors). */
@@ -215,34 +276,64 @@ export function toQueueError(
 
 /** The processor the worker runs for each job. */
 export function createProcessCsr(deps: ProcessDeps): ApprovalProcessor {
-  return async (job, context) => {
-    const started = deps.now();
-    const fields = {
-      'job.id': context.jobId,
-      'csr.name': job.name,
-      'csr.uid': job.uid,
-      trace_id: job.trace?.traceparent.split('-')[1],
-      attempt: context.attemptsMade + 1,
-    };
-    try {
-      for (let conflicts = 0; conflicts < MAX_CONFLICTS; conflicts++) {
-        const step = await attempt(deps, job, context);
-        if ('done' in step) {
-          deps.logger.info(
-            { ...fields, outcome: step.done, reason: step.reason, ms: deps.now() - started },
-            `csr ${step.done}`,
-          );
-          return step.reason === undefined ? step.done : `${step.done}:${step.reason}`;
-        }
-        deps.logger.debug(fields, 'conflict writing the approval; reading the CSR again');
-      }
-      throw new Error(`${MAX_CONFLICTS} conflicts in a row writing the approval`);
-    } catch (error) {
-      deps.logger.warn(
-        { ...fields, err: error instanceof Error ? error.message : String(error) },
-        'csr not decided this attempt',
-      );
-      throw toQueueError(error, context.attemptsMade, deps.backoff);
-    }
+  return (job, context) =>
+    inSpan(
+      tracerOf(deps),
+      `process ${APPROVAL_QUEUE}`,
+      {
+        kind: SpanKind.CONSUMER,
+        // The watcher's enqueue span is the parent: one trace per CSR event, across processes.
+        parent: contextFromCarrier(job.trace),
+        attributes: {
+          'messaging.system': 'bullmq',
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.destination.name': APPROVAL_QUEUE,
+          'messaging.message.id': context.jobId,
+          'stampede.csr.name': job.name,
+          'stampede.csr.uid': job.uid,
+          'stampede.attempt': context.attemptsMade + 1,
+        },
+      },
+      () => processJob(deps, job, context),
+    );
+}
+
+async function processJob(deps: ProcessDeps, job: CsrJob, context: JobContext): Promise<string> {
+  const started = deps.now();
+  const fields = {
+    'job.id': context.jobId,
+    'csr.name': job.name,
+    'csr.uid': job.uid,
+    attempt: context.attemptsMade + 1,
   };
+  try {
+    for (let conflicts = 0; conflicts < MAX_CONFLICTS; conflicts++) {
+      const step = await attempt(deps, job, context);
+      if ('done' in step) {
+        annotateActiveSpan({
+          'stampede.outcome': step.done,
+          ...(step.reason === undefined ? {} : { 'stampede.reason': step.reason }),
+        });
+        deps.onOutcome?.({
+          outcome: step.done,
+          reason: step.reason,
+          createdAtMs: step.createdAtMs,
+        });
+        deps.logger.info(
+          { ...fields, outcome: step.done, reason: step.reason, ms: deps.now() - started },
+          `csr ${step.done}`,
+        );
+        return step.reason === undefined ? step.done : `${step.done}:${step.reason}`;
+      }
+      deps.logger.debug(fields, 'conflict writing the approval; reading the CSR again');
+    }
+    throw new Error(`${MAX_CONFLICTS} conflicts in a row writing the approval`);
+  } catch (error) {
+    deps.logger.warn(
+      { ...fields, err: error instanceof Error ? error.message : String(error) },
+      'csr not decided this attempt',
+    );
+    throw toQueueError(error, context.attemptsMade, deps.backoff);
+  }
 }

@@ -1,0 +1,15 @@
+export {
+  SpanKind,
+  SpanStatusCode,
+  activeTraceFields,
+  annotateActiveSpan,
+  carrierOf,
+  contextFromCarrier,
+  inSpan,
+  noopTracer,
+  otlpTracesConfigured,
+  startTracing,
+} from './tracing.ts';
+export type { Attributes, Context, Span, Tracer, Tracing } from './tracing.ts';
+export { QUEUE_JOBS_METRIC, QUEUE_STATES, addQueueDepth, createMetrics } from './metrics.ts';
+export type { Metrics, QueueState } from './metrics.ts';
