@@ -9,7 +9,10 @@ export const USAGE = `usage: stampede <command> [options]
 
 commands:
   check    decide one CertificateSigningRequest offline and print the decision as JSON
-  demo     run the default policy over sample kubelet CSRs and print a table
+  demo     run the whole system locally (control plane, Redis, watcher, 2 workers, 200 kubelets);
+           stampede demo --help for its options
+  explain-samples
+           the default policy over sample kubelet CSRs, printed as a table (= demo --offline)
 
 stampede check --csr FILE [--nodes FILE] [--policy FILE] [--not-authorized] [--now TIME]
   --csr FILE        the CSR as \`kubectl get csr NAME -o json\` (or -o yaml) prints it; - reads stdin
@@ -55,6 +58,29 @@ function parseCheck(args: string[]) {
   };
 }
 
+/**
+ * The real-pipeline demo, loaded only when asked for: it is the one part of the CLI that uses the
+ * test harness (control plane, Redis, service processes), which `check` must never pull in.
+ */
+async function pipelineDemo(args: readonly string[], io: Io): Promise<number> {
+  const { runPipelineDemo } = await import('./demo-pipeline.ts');
+  return runPipelineDemo(args, {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    writeStderr: text => process.stderr.write(text),
+    tty: process.stderr.isTTY,
+    interrupted: () =>
+      new Promise<void>(resolve => {
+        process.once('SIGINT', () => {
+          resolve();
+        });
+        process.once('SIGTERM', () => {
+          resolve();
+        });
+      }),
+  });
+}
+
 async function dispatch(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -68,8 +94,14 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     }
     case 'demo':
-      if (rest.length > 0 && !rest.includes('--keep'))
-        throw new InputError(`demo takes no arguments`);
+      if (rest.includes('--offline')) {
+        if (rest.length > 1) throw new InputError('demo --offline takes no other arguments');
+        io.stdout(runDemo(io.nowMs()));
+        return 0;
+      }
+      return pipelineDemo(rest, io);
+    case 'explain-samples':
+      if (rest.length > 0) throw new InputError('explain-samples takes no arguments');
       io.stdout(runDemo(io.nowMs()));
       return 0;
     case '-h':

@@ -321,7 +321,7 @@ describe('stampede check', { concurrency: 4 }, () => {
 
 describe('stampede demo', () => {
   it('runs the samples and prints a table and one JSON decision per sample', async () => {
-    const result = await stampede(['demo']);
+    const result = await stampede(['demo', '--offline']);
     assert.equal(result.code, 0, result.stderr);
     for (const [sample, decision] of [
       ['valid ECDSA P-256 request from node-a', 'approve'],
