@@ -18,6 +18,8 @@ export interface BenchmarkOptions {
   readonly outDir: string;
   readonly createConcurrency: number;
   readonly log: (line: string) => void;
+  /** A kube-apiserver CPU profile (Go pprof) of this many seconds during storm-1w (harness only). */
+  readonly apiserverProfileSeconds?: number;
 }
 
 export interface BenchmarkRun {
@@ -41,7 +43,8 @@ export interface PlanSizes {
   readonly scaleStorm: number;
   readonly workers: readonly number[];
   readonly concurrency: number;
-  readonly steadyRate: number;
+  /** One steady run per rate (CSR/s), each `steadySeconds` long. */
+  readonly steadyRates: readonly number[];
   readonly steadySeconds: number;
   readonly mixed: number;
   readonly queued: number;
@@ -79,14 +82,14 @@ export function fullPlan(sizes: PlanSizes, only?: readonly string[]): ScenarioSp
       mix: DEFAULT_MIX,
       timeoutMs,
     })),
-    {
-      id: 'steady',
-      title: `steady ${sizes.steadyRate} CSR/s for ${sizes.steadySeconds} s, stampede with 1 watcher + 1 worker`,
+    ...sizes.steadyRates.map((rate): ScenarioSpec => ({
+      id: `steady-${rate}`,
+      title: `steady ${rate} CSR/s for ${sizes.steadySeconds} s, stampede with 1 watcher + 1 worker`,
       approver: stampede(1),
-      load: { kind: 'steady', rate: sizes.steadyRate, seconds: sizes.steadySeconds },
+      load: { kind: 'steady', rate, seconds: sizes.steadySeconds },
       mix: DEFAULT_MIX,
       timeoutMs,
-    },
+    })),
     {
       id: 'mixed',
       title: `storm of ${sizes.mixed}: 5% invalid (must be denied), 10% other signers (must be ignored); 1 watcher + 2 workers`,
@@ -128,7 +131,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const log = options.log;
   const target =
     options.kubeconfig === undefined
-      ? await harnessTarget()
+      ? await harnessTarget({ apiserverProfiling: (options.apiserverProfileSeconds ?? 0) > 0 })
       : await kubeconfigTarget(options.kubeconfig, options.servingCa);
   const cpSeconds = (performance.now() - started) / 1_000;
   try {
@@ -151,10 +154,20 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       approverKubeconfig: target.kind === 'harness' ? await target.approverKubeconfig() : undefined,
       createConcurrency: options.createConcurrency,
       log,
+      cleanups: [],
+      ...((options.apiserverProfileSeconds ?? 0) > 0
+        ? {
+            apiserverProfile: {
+              scenario: 'storm-1w',
+              seconds: options.apiserverProfileSeconds ?? 0,
+            },
+          }
+        : {}),
     };
     mkdirSync(ctx.dir, { recursive: true });
     const results: ScenarioResult[] = [];
     for (const spec of options.scenarios) results.push(await runScenario(ctx, spec));
+    await Promise.all(ctx.cleanups);
     if (target.kind === 'kubeconfig') await deleteNodes(target.admin, nodes);
     return {
       runId,

@@ -109,7 +109,9 @@ function scenarioSection(r: ScenarioResult, index: number): string {
   <p>${r.counts.created} CSRs created (${r.counts.valid} valid, ${r.counts.invalid} invalid, ${r.counts.otherSigner} other signers) in ${num(r.seconds.creating)} s;
   last decision after ${num(r.seconds.toLastDecision)} s, last certificate after ${num(r.seconds.toLastIssued)} s.
   Sustained ${num(r.throughput.sustainedDecisionsPerSecond)} decisions/s (${num(r.throughput.sustainedIssuedPerSecond)} certificates/s);
-  approver CPU ${num(approverCpuPer1000(r))} s per 1,000 CSRs; machine ${num(r.machineBusy * 100)}% busy;
+  approver CPU ${num(approverCpuPer1000(r))} s per 1,000 CSRs; every benchmark process ${num(r.cpuMsPerCsr.benchmark)} ms per CSR
+  (control plane ${num(r.cpuMsPerCsr.controlPlane)}, approver ${num(r.cpuMsPerCsr.approver)}, Redis ${num(r.cpuMsPerCsr.redis)}, generator ${num(r.cpuMsPerCsr.generator)}),
+  i.e. ≈ ${num(r.dedicatedCapacityPerSecond)} decisions/s on 2 dedicated cores; machine ${num(r.machineBusy * 100)}% busy, ${num(r.ourShareOfBusy * 100)}% of it this benchmark;
   ${num(r.api.approverCallsPerCsr)} approver API calls per CSR, ${r.api.throttled429} × 429.</p>
   <div class="charts">
     <div class="chart" data-kind="histogram" data-index="${index}"><h4>time-to-approve histogram (ms, log bins)</h4></div>
@@ -149,6 +151,13 @@ function scenarioSection(r: ScenarioResult, index: number): string {
   }
   ${c.examples.length > 0 ? `<details><summary>examples</summary><pre>${esc(c.examples.join('\n'))}</pre></details>` : ''}
   ${profiles}
+  ${
+    r.apiserverProfile === undefined
+      ? ''
+      : `<h4>kube-apiserver CPU profile, ${r.apiserverProfile.seconds} s from the clock start (${esc(r.apiserverProfile.file)})</h4>
+  <details open><summary>flat (self)</summary><pre>${esc(r.apiserverProfile.top)}</pre></details>
+  <details><summary>cumulative</summary><pre>${esc(r.apiserverProfile.topCumulative)}</pre></details>`
+  }
 </section>`;
 }
 

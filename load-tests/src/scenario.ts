@@ -2,6 +2,7 @@
 // steady rate, or into a queue no worker reads yet), wait until every CSR reached what it must
 // end as, and measure: latencies on the generator's clock, throughput, CPU and memory per
 // component, Redis bytes, API calls by verb, and correctness (double and wrong approvals).
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CSR_PATH } from '@stampede/harness';
 import type { KubeClient } from '@stampede/harness';
@@ -14,6 +15,8 @@ import type { CreateResult, FleetNode, Mix, PlannedCsr } from './fleet.ts';
 import { CsrObserver } from './observer.ts';
 import type { Observed } from './observer.ts';
 import { machineBusySeconds } from './proc.ts';
+import { profileApiserver } from './apiserver-profile.ts';
+import type { GoProfile } from './apiserver-profile.ts';
 import { summarizeProfile } from './profile.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { JobTimes, RedisProbe } from './redis-stats.ts';
@@ -46,6 +49,13 @@ export interface RunContext {
   readonly approverKubeconfig: string | undefined;
   readonly createConcurrency: number;
   readonly log: (line: string) => void;
+  /**
+   * Deletions of earlier scenarios' CSRs and Events still running: they overlap the next
+   * scenario's preparation and are awaited before its approver starts.
+   */
+  readonly cleanups: Promise<void>[];
+  /** Take a kube-apiserver CPU profile of this many seconds from the clock start of one scenario. */
+  readonly apiserverProfile?: { readonly scenario: string; readonly seconds: number };
 }
 
 export interface ComponentUsage {
@@ -73,10 +83,27 @@ export interface Correctness {
   readonly examples: readonly string[];
 }
 
+export interface CpuPerCsr {
+  /** watcher + workers, or the baseline. */
+  readonly approver: number;
+  readonly redis: number;
+  /** kube-apiserver + etcd + kube-controller-manager. */
+  readonly controlPlane: number;
+  readonly generator: number;
+  /** Everything of this benchmark: the sum of the above. */
+  readonly benchmark: number;
+  readonly others: number;
+}
+
 export interface Stages {
   readonly createdToEnqueued: Summary;
   readonly queueWait: Summary;
   readonly workerProcessing: Summary;
+  /**
+   * Job finished (worker clock) → decision seen by the generator's watch: negative, as the worker
+   * writes its Event after the approval; a large positive value means the generator's watch lagged.
+   */
+  readonly observedAfterFinish: Summary;
   readonly jobsPerCsr: number;
   readonly retriedJobs: number;
 }
@@ -133,6 +160,15 @@ export interface ScenarioResult {
   readonly resources: Readonly<Record<string, ComponentUsage>>;
   /** Busy share of the machine's cores during the measured window (1.0 = every core busy). */
   readonly machineBusy: number;
+  /** CPU ms per decided CSR, by group of processes (from `resources`). */
+  readonly cpuMsPerCsr: CpuPerCsr;
+  /** Share of the machine's busy time that was this benchmark's processes (the rest: others). */
+  readonly ourShareOfBusy: number;
+  /**
+   * Decisions per second the benchmark's processes would reach alone on a 2-core machine, if CPU is
+   * the limit: 2 × 1,000 ms ÷ benchmark CPU ms per CSR. Robust to other load on the machine.
+   */
+  readonly dedicatedCapacityPerSecond: number;
   readonly cpuSeries: CpuSeries;
   readonly api: {
     readonly rows: readonly VerbRow[];
@@ -155,6 +191,7 @@ export interface ScenarioResult {
     readonly afterRunBytesPerCsr: number;
   };
   readonly profiles: readonly ProfileSummary[];
+  readonly apiserverProfile?: GoProfile;
   readonly correctness: Correctness;
 }
 
@@ -394,6 +431,7 @@ function stagesOf(
   jobs: readonly JobTimes[],
   planned: readonly PlannedCsr[],
   created: readonly (CreateResult | undefined)[],
+  observer: CsrObserver,
 ): Stages {
   const createdEpoch = new Map<string, number>();
   planned.forEach((csr, i) => {
@@ -407,14 +445,20 @@ function stagesOf(
     return decidedBy.slice(0, 1);
   });
   const createdToEnqueued: number[] = [];
+  const observedAfterFinish: number[] = [];
   for (const job of deciding) {
     const at = createdEpoch.get(job.csrName);
     if (at !== undefined) createdToEnqueued.push(job.enqueuedAt - at);
+    const seen = observer.byName.get(job.csrName);
+    const decidedAt = seen?.approvedAt ?? seen?.deniedAt;
+    if (decidedAt !== undefined)
+      observedAfterFinish.push(performance.timeOrigin + decidedAt - job.finishedAt);
   }
   return {
     createdToEnqueued: summarize(createdToEnqueued),
     queueWait: summarize(deciding.map(j => j.processedAt - j.enqueuedAt)),
     workerProcessing: summarize(deciding.map(j => j.finishedAt - j.processedAt)),
+    observedAfterFinish: summarize(observedAfterFinish),
     jobsPerCsr: perCsr.size === 0 ? Number.NaN : jobs.length / perCsr.size,
     retriedJobs: jobs.filter(j => j.attempts > 1).length,
   };
@@ -527,10 +571,27 @@ async function cleanup(admin: KubeClient, spec: ScenarioSpec): Promise<void> {
   await admin.request('DELETE', '/apis/events.k8s.io/v1/namespaces/default/events');
 }
 
+/** Starts the kube-apiserver CPU profile if this is the scenario to profile. */
+function maybeProfileApiserver(
+  ctx: RunContext,
+  spec: ScenarioSpec,
+): Promise<GoProfile> | undefined {
+  const wanted = ctx.apiserverProfile;
+  if (wanted?.scenario !== spec.id) return undefined;
+  const file = join(ctx.dir, `kube-apiserver-${spec.id}.pprof`);
+  return profileApiserver(ctx.target.admin, wanted.seconds, file).catch((error: unknown) => ({
+    file,
+    seconds: wanted.seconds,
+    top: `profile failed: ${String(error)}`,
+    topCumulative: '',
+  }));
+}
+
 export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<ScenarioResult> {
   const count =
     spec.load.kind === 'steady' ? Math.round(spec.load.rate * spec.load.seconds) : spec.load.count;
   ctx.log(`${spec.id}: ${spec.title}: preparing ${count} kubelets`);
+  const t0 = performance.now();
   const planned = planCsrs({
     kubelets: ctx.target.kubelets,
     nodes: ctx.nodes,
@@ -539,7 +600,14 @@ export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<
     runId: ctx.runId,
     scenario: spec.id,
   });
+  const t1 = performance.now();
   await warmConnections(planned);
+  const t2 = performance.now();
+  await Promise.all(ctx.cleanups.splice(0));
+  const s = (a: number, b: number): string => `${((b - a) / 1_000).toFixed(1)} s`;
+  ctx.log(
+    `${spec.id}: requests and keys ${s(t0, t1)}, connections ${s(t1, t2)}, earlier cleanup ${s(t2, performance.now())}`,
+  );
   const approver = await RunningApprover.start(spec.approver, {
     dir: ctx.dir,
     scenario: spec.id,
@@ -565,6 +633,7 @@ export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<
     sampler.start();
     const clockStart = performance.now();
     ctx.log(`${spec.id}: clock started`);
+    const goProfile = maybeProfileApiserver(ctx, spec);
     if (spec.load.kind === 'prequeued') {
       await approver.startWorkers();
       components['workers'] = approver.workers.map(w => w.pid);
@@ -578,6 +647,7 @@ export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<
     ctx.log(
       `${spec.id}: ${settled ? 'settled' : 'TIMED OUT'} after ${((after.at - clockStart) / 1_000).toFixed(1)} s`,
     );
+    const checksStarted = performance.now();
     const jobs = (await approver.probe?.completedJobs()) ?? [];
     const redisAfter = await approver.probe?.memory();
     const { clients } = await approver.stop();
@@ -587,6 +657,8 @@ export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<
       .filter(r => r.subresource === 'approval' && r.verb === 'PUT' && r.code === '200')
       .reduce((sum, r) => sum + r.count, 0);
     const correctness = checkCorrectness({ planned, created, observer, events, approvalWrites });
+    ctx.log(`${spec.id}: checks ${((performance.now() - checksStarted) / 1_000).toFixed(1)} s`);
+    const apiserverProfile = await goProfile;
     const result = buildResult({
       spec,
       planned,
@@ -605,15 +677,18 @@ export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<
       queuedBytes,
       redisAfter,
       nodes: ctx.nodes.length,
+      ...(apiserverProfile === undefined ? {} : { apiserverProfile }),
     });
     return result;
   } finally {
     await observer.stop();
     await approver.stop();
     await approver.closeRedis();
-    await cleanup(ctx.target.admin, spec).catch((error: unknown) => {
-      ctx.log(`cleanup of ${spec.id}: ${String(error)}`);
-    });
+    ctx.cleanups.push(
+      cleanup(ctx.target.admin, spec).catch((error: unknown) => {
+        ctx.log(`cleanup of ${spec.id}: ${String(error)}`);
+      }),
+    );
   }
 }
 
@@ -632,6 +707,7 @@ interface BuildInput {
   readonly delta: ApiserverCounters;
   readonly approver: RunningApprover;
   readonly nodes: number;
+  readonly apiserverProfile?: GoProfile;
   readonly settled: boolean;
   readonly queuedBytes:
     { bytesPerQueuedCsr: number; sample?: { jobHash: number; dedupKey: number } } | undefined;
@@ -691,6 +767,20 @@ function clientsSummary(clients: Record<string, ClientStats>): ScenarioResult['c
 const secondsTo = (times: readonly number[], from: number): number =>
   times.length === 0 ? Number.NaN : (Math.max(...times) - from) / 1_000;
 
+function cpuPerCsr(
+  resources: Readonly<Record<string, ComponentUsage>>,
+  decided: number,
+): CpuPerCsr {
+  const ms = (...names: string[]): number =>
+    names.reduce((sum, name) => sum + (resources[name]?.cpuSeconds ?? 0), 0) * (1_000 / decided);
+  const approver = ms('watcher', 'workers', 'baseline');
+  const redis = ms('redis');
+  const controlPlane = ms('kube-apiserver', 'etcd', 'kube-controller-manager');
+  const generator = ms('load generator');
+  const benchmark = approver + redis + controlPlane + generator;
+  return { approver, redis, controlPlane, generator, benchmark, others: ms(OTHERS) };
+}
+
 function buildResult(input: BuildInput): ScenarioResult {
   const { spec, planned, created, observer, clockStart, before, after } = input;
   const ok = planned.filter((_, i) => created[i]?.status === 201);
@@ -701,6 +791,8 @@ function buildResult(input: BuildInput): ScenarioResult {
   const toLastDecision = secondsTo(decisionTimes, clockStart);
   const machineSeconds = after.machine.total - before.machine.total;
   const redis = input.approver.redis === undefined ? undefined : redisSummary(input, decided);
+  const resources = usage(before, after, decided);
+  const perCsr = cpuPerCsr(resources, decided);
   return {
     id: spec.id,
     title: spec.title,
@@ -723,7 +815,7 @@ function buildResult(input: BuildInput): ScenarioResult {
       createRequest: summarize(lat.createRequest),
     },
     ...(spec.approver.kind === 'stampede'
-      ? { stagesMs: stagesOf(input.jobs, planned, created) }
+      ? { stagesMs: stagesOf(input.jobs, planned, created, observer) }
       : {}),
     throughput: {
       sustainedDecisionsPerSecond: sustainedRate(decisionTimes),
@@ -736,13 +828,17 @@ function buildResult(input: BuildInput): ScenarioResult {
       },
     },
     histogram: histogram(lat.approve),
-    resources: usage(before, after, decided),
+    resources,
     machineBusy: (after.machine.busy - before.machine.busy) / machineSeconds,
+    cpuMsPerCsr: perCsr,
+    ourShareOfBusy: perCsr.benchmark / (perCsr.benchmark + perCsr.others),
+    dedicatedCapacityPerSecond: 2_000 / perCsr.benchmark,
     cpuSeries: input.cpuSeries,
     api: apiSummary(input.delta, decided),
     clients: clientsSummary(input.clients),
     ...(redis === undefined ? {} : { redis }),
     profiles: input.approver.profiles().map(file => summarizeProfile(file)),
+    ...(input.apiserverProfile === undefined ? {} : { apiserverProfile: input.apiserverProfile }),
     correctness: input.correctness,
   };
 }

@@ -51,11 +51,12 @@ export function histogram(values: readonly number[], minMs = 1, perOctave = 4): 
   return { edges, counts };
 }
 
-/** Events per bin of `binMs` from `startMs`; times are on the same clock as startMs. */
+/** Events per bin of `binMs` from `startMs` (earlier ones left out); same clock as startMs. */
 export function ratePerBin(times: readonly number[], startMs: number, binMs = 1_000): number[] {
   const bins: number[] = [];
   for (const time of times) {
-    const bin = Math.max(0, Math.floor((time - startMs) / binMs));
+    if (time < startMs) continue;
+    const bin = Math.floor((time - startMs) / binMs);
     while (bins.length <= bin) bins.push(0);
     bins[bin] = (bins[bin] ?? 0) + 1;
   }

@@ -21,10 +21,14 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-export async function harnessTarget(): Promise<Target> {
+export async function harnessTarget(
+  options: { apiserverProfiling?: boolean } = {},
+): Promise<Target> {
   // The KCM signer's client limit is raised by the harness (500/1000): with the defaults of 20/30 it
   // would issue ~20 certificates/s whatever the approver does (research/performance.md §4.4).
-  const cp = await startControlPlane();
+  const cp = await startControlPlane(
+    options.apiserverProfiling === true ? { extraArgs: { apiserver: ['--profiling=true'] } } : {},
+  );
   return {
     kind: 'harness',
     server: cp.server,

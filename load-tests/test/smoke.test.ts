@@ -74,7 +74,7 @@ describe('the fleet simulator on the harness control plane', () => {
         scaleStorm: COUNT,
         workers: [2],
         concurrency: 10,
-        steadyRate: 0,
+        steadyRates: [],
         steadySeconds: 0,
         mixed: COUNT,
         queued: 0,
