@@ -7,10 +7,12 @@
 import { X509Certificate } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeletEmulator, registerProcess, unregisterProcess } from '@stampede/harness';
+import { KubeletEmulator } from '@stampede/harness';
 import type { CertificateSigningRequest, NodeAddress } from '@stampede/harness';
 // The shared launcher of the e2e tests: control plane + Redis + services as processes under their
-// ServiceAccounts. Reused as is, so the demo runs the services exactly as the e2e tests do.
+// ServiceAccounts, each registered with the harness reaper (registerProcess) as it is spawned, so
+// they die with the demo even if it is SIGKILLed. Reused as is: the demo runs the services exactly
+// as the e2e tests do.
 import { System, settledAs, until } from '../../worker/test/support/system.ts';
 import type { ServiceProcess } from '../../worker/test/support/system.ts';
 import { InputError } from './report.ts';
@@ -316,10 +318,6 @@ export async function runPipelineDemo(args: readonly string[], io: DemoIo): Prom
     const tUp = performance.now();
     io.stderr(`up in ${((tUp - t0) / 1000).toFixed(1)} s; starting 1 watcher and 2 workers …`);
     const starting = [system.start('watcher'), system.start('worker'), system.start('worker')];
-    // Registered with the harness reaper as soon as they exist: they die with us even on SIGKILL.
-    for (const service of system.services) {
-      if (service.child.pid !== undefined) registerProcess(service.child.pid);
-    }
     services.push(...(await Promise.all(starting)));
     const tServices = performance.now();
 
@@ -384,7 +382,6 @@ export async function runPipelineDemo(args: readonly string[], io: DemoIo): Prom
       system.services.map(async service => {
         if (service.child.exitCode === null && service.child.signalCode === null)
           await Promise.race([system.stop(service), sleep(10_000, undefined, { ref: false })]);
-        if (service.child.pid !== undefined) unregisterProcess(service.child.pid);
       }),
     );
     await system.stopAll();

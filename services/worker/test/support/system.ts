@@ -1,13 +1,19 @@
 // The whole pipeline for end-to-end tests: a real control plane and Redis from @stampede/harness,
 // and the watcher and worker as separate OS processes (`node services/*/src/main.ts`), running as
 // their own ServiceAccounts (stampede-watcher, stampede-worker) with deploy/'s RBAC, never as admin.
+// Service processes are registered with the harness reaper, so they never outlive the test process.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startControlPlane, startRedis } from '@stampede/harness';
+import {
+  registerProcess,
+  startControlPlane,
+  startRedis,
+  unregisterProcess,
+} from '@stampede/harness';
 import type { CertificateSigningRequest, ControlPlane, RedisServer } from '@stampede/harness';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -62,6 +68,9 @@ function spawnService(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
+  // The harness reaper kills it too if this process dies by SIGKILL (no 'exit' hook runs then).
+  const pid = child.pid;
+  if (pid !== undefined) registerProcess(pid);
   let resolvePort: (port: number) => void = () => undefined;
   const healthPort = new Promise<number>(done => (resolvePort = done));
   let buffered = '';
@@ -76,6 +85,7 @@ function spawnService(
   const exited = new Promise<number | null>(done => {
     child.on('exit', code => {
       live.delete(child);
+      if (pid !== undefined) unregisterProcess(pid);
       log.end();
       done(code);
     });
