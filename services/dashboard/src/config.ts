@@ -24,6 +24,7 @@ export const HELP = `stampede-dashboard: Bull Board over the stampede approval q
                           retry, promote, clean, … (treat dashboard access as Redis access)
   JAEGER_UI_URL           e.g. http://jaeger:16686: each job links to its trace
   LOG_LEVEL               info (default), debug, warn, …
+  POD_NAME                instance name in logs (default dashboard)
 `;
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
