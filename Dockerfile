@@ -83,5 +83,5 @@ ENV NODE_ENV=production DASHBOARD_PORT=3000
 USER 65532:65532
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["/nodejs/bin/node", "/app/healthcheck.ts", "DASHBOARD_PORT", "/healthz"]
+  CMD ["/nodejs/bin/node", "/app/healthcheck.ts", "DASHBOARD_PORT", "/", "200-499"]
 CMD ["services/dashboard/src/main.ts"]

@@ -2,7 +2,8 @@
 //   node prod-tree.ts @stampede/<service>      (in the tree's root)
 // turbo prune keeps every workspace the service reaches, devDependencies included (test helpers such
 // as @stampede/harness), and npm installs every listed workspace. This keeps the workspaces reached
-// through `dependencies` only, lets `npm prune --omit=dev` drop what only the others needed, removes
+// through `dependencies` only, lets `npm prune --omit=dev --omit=optional --omit=peer` drop what only the others
+// needed, removes
 // tests and build files, and checks the result: workspace links must stay symlinks into the tree
 // (Node strips types only outside node_modules, docs/adr/0004).
 import { execFileSync } from 'node:child_process';
@@ -61,7 +62,19 @@ rootManifest.workspaces = [...keep].sort();
 writeFileSync(join(root, 'package.json'), `${JSON.stringify(rootManifest, null, 2)}\n`);
 execFileSync(
   'npm',
-  ['prune', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+  // --omit=optional: npm keeps a package that is both a devDependency and an optional peer
+  // (typescript: valibot, under Bull Board, names it an optional peer) unless optional ones go too.
+  // The only other optional package is msgpackr's native accelerator; msgpackr falls back to JS.
+  [
+    'prune',
+    '--omit=dev',
+    '--omit=optional',
+    '--omit=peer',
+    '--ignore-scripts',
+    '--no-audit',
+    '--no-fund',
+    '--loglevel=error',
+  ],
   { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
 );
 

@@ -35,7 +35,7 @@ interface ComposeModel {
   readonly services: Readonly<Record<string, ComposeService>>;
 }
 
-const CREDENTIALS = { DASHBOARD_USERNAME: 'admin', DASHBOARD_PASSWORD: 'not-a-real-password' };
+const CREDENTIALS = { DASHBOARD_USER: 'admin', DASHBOARD_PASSWORD: 'not-a-real-password' };
 let compose = '';
 
 function config(args: readonly string[], env: Readonly<Record<string, string>>) {
@@ -194,7 +194,7 @@ describe('docker-compose.yml (docker compose config)', () => {
   it('refuses to run the dashboard without credentials from the environment', () => {
     const without = config([], {});
     assert.notEqual(without.status, 0);
-    assert.match(without.stderr, /required variable DASHBOARD_USERNAME is missing/);
+    assert.match(without.stderr, /required variable DASHBOARD_USER is missing/);
     assert.match(without.stderr, /required variable DASHBOARD_PASSWORD is missing/);
     assert.equal(
       service(model, 'dashboard').environment?.['DASHBOARD_PASSWORD'],

@@ -117,7 +117,8 @@ describe('rendered overlays', () => {
     const ports = new Set((container.ports ?? []).map(p => p.name));
     for (const probe of [container.livenessProbe, container.readinessProbe]) {
       assert.ok(probe !== undefined, `${where}: probe`);
-      if (probe.httpGet !== undefined) assert.ok(ports.has(String(probe.httpGet.port)), where);
+      const port = probe.httpGet?.port ?? probe.tcpSocket?.port;
+      if (port !== undefined) assert.ok(ports.has(String(port)), where);
       else assert.ok(probe.exec !== undefined, where);
     }
   }

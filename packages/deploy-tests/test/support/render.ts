@@ -73,6 +73,7 @@ export interface EnvVar {
 export interface Probe {
   readonly httpGet?: { readonly path: string; readonly port: string | number };
   readonly exec?: { readonly command: readonly string[] };
+  readonly tcpSocket?: { readonly port: string | number };
   readonly periodSeconds?: number;
   readonly failureThreshold?: number;
 }

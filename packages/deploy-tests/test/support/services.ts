@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export type ServiceKind = 'watcher' | 'worker';
+export type ServiceKind = 'watcher' | 'worker' | 'dashboard';
 
 export interface RunningService {
   readonly kind: ServiceKind;
@@ -128,6 +128,6 @@ export function documentedVariables(root: string, service: string): Set<string> 
   return new Set(names);
 }
 
-/** True for a variable a service may be given: documented, or an OpenTelemetry standard one. */
+/** True for a variable a service may be given: documented, Node's own, or OpenTelemetry's. */
 export const isKnownVariable = (documented: ReadonlySet<string>, name: string): boolean =>
-  documented.has(name) || name.startsWith('OTEL_');
+  documented.has(name) || name === 'NODE_OPTIONS' || name.startsWith('OTEL_');
