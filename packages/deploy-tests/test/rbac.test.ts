@@ -245,7 +245,12 @@ describe('deploy/base/rbac: every permission is needed, and they are enough', ()
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const outcome = { events: audit.since(), csr: await cp.getCsr(created.metadata.name) };
-        if ((await done(outcome)) || Date.now() > deadline) return outcome;
+        if ((await done(outcome)) || Date.now() > deadline) {
+          // The API server writes an audit event once the response has completed, so the requests
+          // that made `done` true may land in the log a moment later: read it again after a pause.
+          await sleep(1000);
+          return { ...outcome, events: audit.since() };
+        }
         await sleep(200);
       }
     } finally {
