@@ -12,10 +12,12 @@ npx eslint --max-warnings=0 .
 step "type-check (tsc, every package)"
 npx turbo run typecheck --log-prefix=none --output-logs=errors-only
 
-step "Go helpers (control plane: cached by go.sum; a cold build takes several minutes)"
+step "Go helpers (control plane and Jaeger: cached by go.sum; a cold build takes several minutes each)"
 STAMPEDE_CONTROLPLANE_BIN="$(bash scripts/build-controlplane.sh)"
-export STAMPEDE_CONTROLPLANE_BIN
+STAMPEDE_JAEGER_BIN="$(bash scripts/build-jaeger.sh)"
+export STAMPEDE_CONTROLPLANE_BIN STAMPEDE_JAEGER_BIN
 echo "control plane: $STAMPEDE_CONTROLPLANE_BIN" >&2
+echo "jaeger: $STAMPEDE_JAEGER_BIN" >&2
 
 step "policy core coverage (gate: lines 95%, branches 90%, functions 95%)"
 mkdir -p artifacts

@@ -1,29 +1,70 @@
-// Finds the multi-call control-plane binary (go/controlplane): $STAMPEDE_CONTROLPLANE_BIN, else
-// whatever scripts/build-controlplane.sh prints last (instant when cached, minutes when cold; its
-// progress goes straight to our stderr).
+// Finds the Go programs the harness runs, built from the small modules under go/ and cached
+// outside the checkout: the environment variable when set, else whatever scripts/build-<name>.sh
+// prints last (instant when cached, minutes when cold; its progress goes straight to our stderr).
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './manifests.ts';
 import type { Logger } from './util.ts';
 
-let cached: Promise<string> | undefined;
+interface GoProgram {
+  /** scripts/build-<name>.sh builds it. */
+  readonly name: 'controlplane' | 'jaeger';
+  /** Overrides the build with a binary of the caller's. */
+  readonly envVar: string;
+}
 
-export function resolveControlPlaneBinary(log: Logger): Promise<string> {
-  const fromEnv = process.env['STAMPEDE_CONTROLPLANE_BIN'];
+const CONTROL_PLANE: GoProgram = { name: 'controlplane', envVar: 'STAMPEDE_CONTROLPLANE_BIN' };
+const JAEGER: GoProgram = { name: 'jaeger', envVar: 'STAMPEDE_JAEGER_BIN' };
+
+const builds = new Map<string, Promise<string>>();
+
+function resolve(program: GoProgram, log: Logger, cachedOnly: boolean): Promise<string> {
+  const fromEnv = process.env[program.envVar];
   if (fromEnv !== undefined && fromEnv !== '') {
     accessSync(fromEnv, constants.X_OK);
     return Promise.resolve(fromEnv);
   }
-  cached ??= build(log);
-  return cached;
+  const key = `${program.name}:${String(cachedOnly)}`;
+  let build = builds.get(key);
+  if (build === undefined) {
+    build = runBuild(program, log, cachedOnly);
+    builds.set(key, build);
+    // A failed build may succeed later (the module proxy was down); don't keep the failure.
+    build.catch(() => builds.delete(key));
+  }
+  return build;
 }
 
-function build(log: Logger): Promise<string> {
-  const script = join(repoRoot(), 'scripts', 'build-controlplane.sh');
-  log(`control plane binary: ${script} (a cold build takes minutes; progress follows)`);
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function resolveControlPlaneBinary(log: Logger): Promise<string> {
+  return resolve(CONTROL_PLANE, log, false);
+}
+
+/** Jaeger; with `cachedOnly`, undefined unless it is already built (no minutes-long build). */
+export function resolveJaegerBinary(log: Logger): Promise<string>;
+export function resolveJaegerBinary(log: Logger, cachedOnly: true): Promise<string | undefined>;
+export async function resolveJaegerBinary(
+  log: Logger,
+  cachedOnly = false,
+): Promise<string | undefined> {
+  if (!cachedOnly) return resolve(JAEGER, log, false);
+  try {
+    return await resolve(JAEGER, log, true);
+  } catch {
+    return undefined;
+  }
+}
+
+function runBuild(program: GoProgram, log: Logger, cachedOnly: boolean): Promise<string> {
+  const script = join(repoRoot(), 'scripts', `build-${program.name}.sh`);
+  if (!cachedOnly)
+    log(`${program.name} binary: ${script} (a cold build takes minutes; progress follows)`);
+  const env = cachedOnly ? { ...process.env, STAMPEDE_CACHED_ONLY: '1' } : process.env;
+  return new Promise((done, reject) => {
+    const child = spawn('bash', [script], {
+      env,
+      stdio: ['ignore', 'pipe', cachedOnly ? 'ignore' : 'inherit'],
+    });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => (out += chunk));
@@ -31,11 +72,10 @@ function build(log: Logger): Promise<string> {
     child.on('close', code => {
       const last = out.trim().split('\n').pop() ?? '';
       if (code !== 0 || !last.startsWith('/')) {
-        cached = undefined;
         reject(new Error(`${script} failed (exit ${String(code)}): ${out.trim()}`));
         return;
       }
-      resolve(last);
+      done(last);
     });
   });
 }

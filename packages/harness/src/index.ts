@@ -5,6 +5,8 @@ export { startControlPlane, ControlPlane } from './controlplane.ts';
 export type { ControlPlaneOptions, ControlPlanePorts, StartupTimings } from './controlplane.ts';
 export { startRedis, RedisServer } from './redis.ts';
 export type { RedisOptions } from './redis.ts';
+export { startJaeger, Jaeger } from './jaeger.ts';
+export type { JaegerOptions, JaegerSpan } from './jaeger.ts';
 export { KubeletEmulator, CsrNotIssuedError, servingSans, parseSubjectAltName } from './kubelet.ts';
 export type {
   KubeletEmulatorOptions,
@@ -60,3 +62,5 @@ export {
   unregisterProcess,
 } from './teardown.ts';
 export { freePort } from './util.ts';
+export { System, settledAs, until } from './system.ts';
+export type { ServiceKind, ServiceProcess, SystemOptions } from './system.ts';

@@ -7,28 +7,34 @@
 import { X509Certificate } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeletEmulator } from '@stampede/harness';
-import type { CertificateSigningRequest, NodeAddress } from '@stampede/harness';
-// The shared launcher of the e2e tests: control plane + Redis + services as processes under their
-// ServiceAccounts, each registered with the harness reaper (registerProcess) as it is spawned, so
-// they die with the demo even if it is SIGKILLed. Reused as is: the demo runs the services exactly
-// as the e2e tests do.
-import { System, settledAs, until } from '../../worker/test/support/system.ts';
-import type { ServiceProcess } from '../../worker/test/support/system.ts';
+// The launcher the e2e tests use: control plane + Redis + services as processes under their
+// ServiceAccounts, each registered with the harness reaper as it is spawned, so they die with the
+// demo even if it is SIGKILLed. The demo runs the services exactly as the e2e tests do.
+import { KubeletEmulator, System, settledAs, startJaeger, until } from '@stampede/harness';
+import type {
+  CertificateSigningRequest,
+  Jaeger,
+  NodeAddress,
+  ServiceProcess,
+} from '@stampede/harness';
 import { InputError } from './report.ts';
 
-export const DEMO_USAGE = `usage: stampede demo [--nodes N] [--keep]
+export const DEMO_USAGE = `usage: stampede demo [--nodes N] [--keep] [--jaeger | --no-jaeger]
        stampede demo --offline      (or: stampede explain-samples)
 
 Runs the whole system locally: a real control plane and Redis (from @stampede/harness), one watcher
-and two workers as separate processes under their own ServiceAccounts, and a simulated fleet of N
-kubelets (default 200) that request serving certificates, plus a few invalid requests (another
-node's IP, client auth) that must be denied.
+and two workers as separate processes under their own ServiceAccounts, the Bull Board dashboard,
+and a simulated fleet of N kubelets (default 200) that request serving certificates, plus a few
+invalid requests (another node's IP, client auth) that must be denied. When Jaeger is available
+the services export their traces to it, and the demo prints the Jaeger page of one CSR's trace.
 
-  --nodes N    fleet size (default 200)
-  --keep       leave everything running afterwards and print how to explore it; Ctrl-C ends
-  --offline    no cluster: the policy over sample CSRs, printed as a table
-  -h, --help   show this help
+  --nodes N      fleet size (default 200)
+  --keep         leave everything running afterwards and print how to explore it; Ctrl-C ends
+  --jaeger       build Jaeger first if it is not built yet (a cold build takes several minutes)
+  --no-jaeger    run without Jaeger even if it is built
+                 (default: use Jaeger when it is already built, e.g. by ./run test)
+  --offline      no cluster: the policy over sample CSRs, printed as a table
+  -h, --help     show this help
 
 Exit status: 0 when every valid kubelet got a verified certificate and no invalid request was
 approved; 1 otherwise; 2 on bad flags.`;
@@ -47,6 +53,8 @@ export interface DemoIo {
 interface DemoOptions {
   readonly nodes: number;
   readonly keep: boolean;
+  /** build: build Jaeger if needed; cached: use it if built; off: none. */
+  readonly jaeger: 'build' | 'cached' | 'off';
 }
 
 export function parseDemoArgs(args: readonly string[]): DemoOptions | 'help' {
@@ -54,9 +62,11 @@ export function parseDemoArgs(args: readonly string[]): DemoOptions | 'help' {
     args: [...args],
     strict: true,
     allowPositionals: false,
+    allowNegative: true,
     options: {
       nodes: { type: 'string', default: '200' },
       keep: { type: 'boolean', default: false },
+      jaeger: { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -64,7 +74,8 @@ export function parseDemoArgs(args: readonly string[]): DemoOptions | 'help' {
   const nodes = Number(values.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 5000)
     throw new InputError(`--nodes must be an integer from 1 to 5000, not ${values.nodes}`);
-  return { nodes, keep: values.keep };
+  const jaeger = values.jaeger === undefined ? 'cached' : values.jaeger ? 'build' : 'off';
+  return { nodes, keep: values.keep, jaeger };
 }
 
 interface Invalid {
@@ -271,9 +282,11 @@ async function explore(system: System, services: readonly ServiceProcess[], io: 
   io.stdout(`  kubectl --kubeconfig ${system.cp.adminKubeconfigPath} get nodes -o wide`);
   io.stdout(`  redis-cli -u ${system.redis.url} keys 'bull:*'`);
   services.forEach((service, i) => {
-    io.stdout(
-      `  ${service.name.padEnd(9)} http://127.0.0.1:${ports[i] ?? 0}/healthz  /readyz   log: ${service.logPath}`,
-    );
+    const where =
+      service.kind === 'dashboard'
+        ? `http://127.0.0.1:${ports[i] ?? 0}/  (Bull Board)`
+        : `http://127.0.0.1:${ports[i] ?? 0}/healthz  /readyz  /metrics`;
+    io.stdout(`  ${service.name.padEnd(11)} ${where}   log: ${service.logPath}`);
   });
   io.stdout(`  API server ${system.cp.server}, control plane files in ${system.cp.dir}`);
   io.stdout('Ctrl-C stops and removes everything.');
@@ -312,13 +325,15 @@ export async function runPipelineDemo(args: readonly string[], io: DemoIo): Prom
   }
   const t0 = performance.now();
   io.stderr('starting a control plane and Redis …');
-  const system = await System.start();
+  const [system, jaeger] = await Promise.all([System.start(), demoJaeger(options, io)]);
   const services: ServiceProcess[] = [];
   try {
     const tUp = performance.now();
-    io.stderr(`up in ${((tUp - t0) / 1000).toFixed(1)} s; starting 1 watcher and 2 workers …`);
-    const starting = [system.start('watcher'), system.start('worker'), system.start('worker')];
-    services.push(...(await Promise.all(starting)));
+    io.stderr(
+      `up in ${((tUp - t0) / 1000).toFixed(1)} s; starting 1 watcher, 2 workers and the dashboard …`,
+    );
+    const dashboardUrl = await startServices(system, jaeger, services);
+    io.stderr(`Bull Board: ${dashboardUrl}${jaegerNote(jaeger)}`);
     const tServices = performance.now();
 
     // The fleet: one Node per kubelet, with the addresses it will put in its CSR.
@@ -367,6 +382,13 @@ export async function runPipelineDemo(args: readonly string[], io: DemoIo): Prom
       totalSeconds: (performance.now() - t0) / 1000,
     });
     for (const line of lines) io.stdout(line);
+    const observed = await observe({
+      dashboardUrl,
+      jaeger,
+      keep: options.keep,
+      examples: { approved: fleet[0]?.csr, denied: invalidCsrs[0] },
+    });
+    for (const line of observed) io.stdout(line);
     for (const failure of fleetResult.failures.slice(0, 20)) io.stderr(`  failed: ${failure}`);
     const ok =
       fleetResult.verified === options.nodes &&
@@ -377,15 +399,115 @@ export async function runPipelineDemo(args: readonly string[], io: DemoIo): Prom
     return ok ? 0 : 1;
   } finally {
     io.stderr('tearing down …');
-    // Graceful first (SIGTERM: the workers finish or release their jobs), then everything else.
-    await Promise.all(
-      system.services.map(async service => {
-        if (service.child.exitCode === null && service.child.signalCode === null)
-          await Promise.race([system.stop(service), sleep(10_000, undefined, { ref: false })]);
-      }),
-    );
-    await system.stopAll();
+    await tearDown(system, jaeger);
   }
+}
+
+/** Graceful first (SIGTERM: the workers finish or release their jobs), then everything else. */
+async function tearDown(system: System, jaeger: Jaeger | undefined): Promise<void> {
+  await Promise.all(
+    system.services.map(async service => {
+      if (service.child.exitCode === null && service.child.signalCode === null)
+        await Promise.race([system.stop(service), sleep(10_000, undefined, { ref: false })]);
+    }),
+  );
+  await system.stopAll();
+  await jaeger?.stop();
+}
+
+/**
+ * One watcher, two workers and the dashboard, appended to `services` as they come up; returns the
+ * dashboard's URL. Spans go to Jaeger when there is one; the short batch delay lets the demo find
+ * a trace right after the fleet is done instead of after the default 5 s flush.
+ */
+async function startServices(
+  system: System,
+  jaeger: Jaeger | undefined,
+  services: ServiceProcess[],
+): Promise<string> {
+  const tracing: Record<string, string> = jaeger
+    ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, OTEL_BSP_SCHEDULE_DELAY: '500' }
+    : {};
+  const [dashboard, ...pipeline] = await Promise.all([
+    system.start('dashboard', jaeger ? { JAEGER_UI_URL: jaeger.uiUrl } : {}),
+    system.start('watcher', tracing),
+    system.start('worker', tracing),
+    system.start('worker', tracing),
+  ]);
+  services.push(...pipeline, dashboard);
+  return `http://127.0.0.1:${await dashboard.healthPort}/`;
+}
+
+function jaegerNote(jaeger: Jaeger | undefined): string {
+  return jaeger ? `   Jaeger: ${jaeger.uiUrl}` : '';
+}
+
+/** Jaeger for the demo: built if asked to, used if already built, or none. */
+async function demoJaeger(options: DemoOptions, io: DemoIo): Promise<Jaeger | undefined> {
+  if (options.jaeger === 'off') return undefined;
+  io.stderr(options.jaeger === 'build' ? 'starting Jaeger …' : 'starting Jaeger if it is built …');
+  const log = (line: string) => {
+    io.stderr(line);
+  };
+  try {
+    return options.jaeger === 'build'
+      ? await startJaeger({ log })
+      : await startJaeger({ log, cachedOnly: true });
+  } catch (error) {
+    // Tracing is optional here: the approvals are the demo. Say why, then go on without it.
+    io.stderr(
+      `Jaeger did not start, going on without traces: ${String(error).split('\n')[0] ?? ''}`,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * Where to look: the Bull Board URL, and the Jaeger page of one approved and one denied CSR's
+ * trace, found through Jaeger's own search by the CSR's uid.
+ */
+async function observe(input: {
+  readonly dashboardUrl: string;
+  readonly jaeger: Jaeger | undefined;
+  readonly keep: boolean;
+  readonly examples: Readonly<Record<'approved' | 'denied', CertificateSigningRequest | undefined>>;
+}): Promise<string[]> {
+  const { jaeger } = input;
+  const later = input.keep ? '' : ' (gone when the demo ends; --keep keeps them)';
+  const lines = ['', `  Bull Board:          ${input.dashboardUrl}${later}`];
+  if (jaeger === undefined) {
+    lines.push(
+      '  Jaeger:              not built, so no traces (./run test builds it, or: ./run demo --jaeger)',
+    );
+    return lines;
+  }
+  lines.push(`  Jaeger:              ${jaeger.uiUrl}`);
+  for (const [outcome, csr] of Object.entries(input.examples)) {
+    if (csr !== undefined) lines.push(await traceLine(jaeger, outcome, csr));
+  }
+  return lines;
+}
+
+/** The Jaeger page of one CSR's trace (spans arrive within a second; a slow box gets 20 s). */
+async function traceLine(
+  jaeger: Jaeger,
+  outcome: string,
+  csr: CertificateSigningRequest,
+): Promise<string> {
+  const { name, uid = '' } = csr.metadata;
+  const trace = await until(
+    `the trace of ${name} in Jaeger`,
+    async () => {
+      const tags = { 'stampede.csr.uid': uid, 'stampede.outcome': outcome };
+      return (await jaeger.findTraces('stampede-worker', tags))[0];
+    },
+    20_000,
+    250,
+  ).catch(() => undefined);
+  const label = `${outcome} CSR:`.padEnd(17);
+  if (trace?.[0] === undefined) return `    ${label} ${name}: no trace in Jaeger after 20 s`;
+  const services = [...new Set(trace.map(span => span.service))].sort().join(' + ');
+  return `    ${label} ${jaeger.traceUrl(trace[0].traceId)}  (${name}: ${trace.length} spans, ${services})`;
 }
 
 function summary(input: {

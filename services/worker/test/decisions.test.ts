@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { CSR_PATH, KubeletEmulator, csrManifest } from '@stampede/harness';
 import type { CertificateSigningRequest, NodeAddress } from '@stampede/harness';
 import { buildCsr } from '@stampede/testing';
-import { System, settledAs, until } from './support/system.ts';
+import { System, settledAs, until } from '@stampede/harness';
 
 const GRACE_SECONDS = 8;
 const hourAgo = new Date(Date.now() - 3_600_000);

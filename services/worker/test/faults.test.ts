@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CSR_PATH, KubeletEmulator } from '@stampede/harness';
 import type { CertificateSigningRequest, NodeAddress } from '@stampede/harness';
-import { System, settledAs, until } from './support/system.ts';
-import type { ServiceProcess } from './support/system.ts';
+import { System, settledAs, until } from '@stampede/harness';
+import type { ServiceProcess } from '@stampede/harness';
 
 const QUEUE_KEYS = '{stampede}:csr-approvals';
 

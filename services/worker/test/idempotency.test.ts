@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeletEmulator } from '@stampede/harness';
 import type { NodeAddress } from '@stampede/harness';
-import { System, settledAs, until } from './support/system.ts';
+import { System, settledAs, until } from '@stampede/harness';
 
 const COUNT = 300;
 

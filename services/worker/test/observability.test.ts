@@ -1,24 +1,15 @@
 // Observability end to end: the watcher and a worker as separate OS processes on the real control
-// plane, exporting spans over OTLP/HTTP to a receiver. One CSR → one trace holding the watcher's
-// PRODUCER span and, under it, the worker's CONSUMER span and step spans; log lines carry the trace
-// id; /metrics moves; secrets fed in never reach a log.
-// The receiver is support/otlp-receiver.ts, not Jaeger: jaeger v1.76.0 (cmd/jaeger, the v2 binary on
-// the OTel Collector) resolves from the Go module proxy, but its cold build did not finish within
-// 15 minutes on the 2-core CI machine next to the suite, so the suite would pay that on every cache
-// miss. The assertions are on the exported OTLP spans either way.
+// plane, exporting spans over OTLP/HTTP to a real Jaeger (go/jaeger, built from the Go module proxy
+// by scripts/build-jaeger.sh), and the trace read back through Jaeger's query API. One CSR → one
+// trace holding the watcher's PRODUCER span and, under it, the worker's CONSUMER span and step
+// spans; log lines carry the trace id; /metrics moves; secrets fed in never reach a log.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { KubeletEmulator } from '@stampede/harness';
-import type { NodeAddress } from '@stampede/harness';
-import { startOtlpReceiver } from './support/otlp-receiver.ts';
-import type { OtlpReceiver, ReceivedSpan } from './support/otlp-receiver.ts';
-import { System, until } from './support/system.ts';
-import type { ServiceProcess } from './support/system.ts';
+import { KubeletEmulator, System, startJaeger, until } from '@stampede/harness';
+import type { Jaeger, JaegerSpan, NodeAddress, ServiceProcess } from '@stampede/harness';
 
 const REDIS_PASSWORD = 'pw-e2e-must-never-be-logged-7f3a';
-const PRODUCER = 4;
-const CONSUMER = 5;
 
 async function scrape(service: ServiceProcess): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${await service.healthPort}/metrics`);
@@ -40,18 +31,17 @@ function total(body: string, name: string, labels: Record<string, string> = {}):
 
 describe('observability across the watcher and worker processes', () => {
   let system: System;
-  let receiver: OtlpReceiver;
+  let jaeger: Jaeger;
   let watcher: ServiceProcess;
   let worker: ServiceProcess;
 
   before(async () => {
-    receiver = await startOtlpReceiver();
-    system = await System.start();
+    [jaeger, system] = await Promise.all([startJaeger(), System.start()]);
     // A Redis password the services must use and never log.
     await system.redis.command('CONFIG', 'SET', 'requirepass', REDIS_PASSWORD);
     const redisUrl = system.redis.url.replace('redis://', `redis://default:${REDIS_PASSWORD}@`);
     const otel = {
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
       OTEL_BSP_SCHEDULE_DELAY: '100',
       REDIS_URL: redisUrl,
       LOG_LEVEL: 'debug',
@@ -62,7 +52,7 @@ describe('observability across the watcher and worker processes', () => {
 
   after(async () => {
     await system.stopAll();
-    await receiver.close();
+    await jaeger.stop();
   });
 
   it('exports one trace per CSR with the worker spans under the watcher enqueue span', async () => {
@@ -80,35 +70,44 @@ describe('observability across the watcher and worker processes', () => {
     const csr = await system.cp.getCsr(issued.csrName);
     const uid = csr.metadata.uid ?? '';
 
-    const processSpan = await until(
-      'the worker process span',
-      () =>
-        receiver.spans.find(
-          s =>
-            s.kind === CONSUMER &&
-            s.attributes['stampede.csr.uid'] === uid &&
-            s.attributes['stampede.outcome'] === 'approved',
-        ),
+    // Found the way an operator would: Jaeger's search by the CSR's uid.
+    const found = await until(
+      'the trace of the CSR in Jaeger',
+      async () => {
+        const traces = await jaeger.findTraces('stampede-worker', { 'stampede.csr.uid': uid });
+        return traces.length > 0 ? traces : undefined;
+      },
       20_000,
+      250,
     );
+    assert.equal(found.length, 1, 'one trace per CSR');
+    const traceId = found[0]?.[0]?.traceId ?? '';
     const names = ['fetch csr', 'gather facts', 'decide', 'write approval', 'emit event'];
     const trace = await until(
-      'every step span',
-      () => {
-        const spans = receiver.spans.filter(s => s.traceId === processSpan.traceId);
-        return names.every(n => spans.some(s => s.name === n)) ? spans : undefined;
+      'every span of the trace',
+      async () => {
+        const spans = (await jaeger.trace(traceId)) ?? [];
+        const complete =
+          names.every(n => spans.some(s => s.name === n)) &&
+          spans.some(s => s.service === 'stampede-watcher');
+        return complete ? spans : undefined;
       },
       10_000,
+      250,
     );
-    assert.deepEqual(receiver.rejected, []);
+    const processSpan = trace.find(s => s.name === 'process csr-approvals');
+    assert.ok(processSpan, 'the worker process span is in the trace');
+    assert.equal(processSpan.kind, 'consumer');
+    assert.equal(processSpan.attributes['stampede.csr.uid'], uid);
+    assert.equal(processSpan.attributes['stampede.outcome'], 'approved');
     const byId = new Map(trace.map(s => [s.spanId, s]));
-    const parentOf = (span: ReceivedSpan): ReceivedSpan | undefined => byId.get(span.parentSpanId);
+    const parentOf = (span: JaegerSpan): JaegerSpan | undefined => byId.get(span.parentSpanId);
 
     // Root: the watcher's PRODUCER span, from the other process.
     const producer = parentOf(processSpan);
     assert.ok(producer, 'the process span has its parent in the same trace');
     assert.equal(producer.service, 'stampede-watcher');
-    assert.equal(producer.kind, PRODUCER);
+    assert.equal(producer.kind, 'producer');
     assert.equal(producer.name, 'send csr-approvals');
     assert.equal(producer.parentSpanId, '', 'the enqueue span is the root');
     assert.equal(producer.attributes['stampede.csr.uid'], uid);
@@ -135,8 +134,11 @@ describe('observability across the watcher and worker processes', () => {
       assert.equal(span?.parentSpanId, facts?.spanId, `${name} is a child of gather facts`);
     }
     assert.equal(trace.find(s => s.name === 'decide')?.attributes['stampede.decision'], 'approve');
-    // No span for the watch: nothing in the watcher's export lasts as long as the process.
-    assert.ok(receiver.spans.every(s => !/watch/i.test(s.name)));
+    // No span for the watch: nothing the watcher exported lasts as long as the process.
+    const watcherSpans = (await jaeger.findTraces('stampede-watcher')).flat();
+    assert.ok(watcherSpans.length > 0, 'Jaeger has the watcher spans');
+    assert.ok(watcherSpans.every(s => !/watch/i.test(s.name)));
+    assert.deepEqual((await jaeger.services()).sort(), ['stampede-watcher', 'stampede-worker']);
 
     // Log lines inside the spans carry their trace id, in both processes.
     const workerLines = readFileSync(worker.logPath, 'utf8')

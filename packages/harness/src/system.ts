@@ -1,25 +1,26 @@
-// The whole pipeline for end-to-end tests: a real control plane and Redis from @stampede/harness,
-// and the watcher and worker as separate OS processes (`node services/*/src/main.ts`), running as
-// their own ServiceAccounts (stampede-watcher, stampede-worker) with deploy/'s RBAC, never as admin.
-// Service processes are registered with the harness reaper, so they never outlive the test process.
+// The whole pipeline for end-to-end tests and the demo: a real control plane and Redis, and the
+// watcher, workers and dashboard as separate OS processes (`node services/*/src/main.ts`), the
+// watcher and workers running as their own ServiceAccounts (stampede-watcher, stampede-worker) with
+// deploy/'s RBAC, never as admin. Service processes are registered with the harness reaper, so they
+// never outlive the process that started them.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  registerProcess,
-  startControlPlane,
-  startRedis,
-  unregisterProcess,
-} from '@stampede/harness';
-import type { CertificateSigningRequest, ControlPlane, RedisServer } from '@stampede/harness';
+import { startControlPlane, type ControlPlane } from './controlplane.ts';
+import type { CertificateSigningRequest } from './csr.ts';
+import { repoRoot } from './manifests.ts';
+import { startRedis, type RedisServer } from './redis.ts';
+import { registerProcess, unregisterProcess } from './teardown.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../../..');
-const MAIN = {
-  watcher: join(ROOT, 'services/watcher/src/main.ts'),
-  worker: join(ROOT, 'services/worker/src/main.ts'),
+export type ServiceKind = 'watcher' | 'worker' | 'dashboard';
+
+const MAIN: Record<ServiceKind, string> = {
+  watcher: join(repoRoot(), 'services/watcher/src/main.ts'),
+  worker: join(repoRoot(), 'services/worker/src/main.ts'),
+  dashboard: join(repoRoot(), 'services/dashboard/src/main.ts'),
 };
 const CSR_LIST = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const EVENTS = '/apis/events.k8s.io/v1/namespaces/default/events';
@@ -31,10 +32,10 @@ process.on('exit', () => {
 
 export interface ServiceProcess {
   readonly name: string;
-  readonly kind: 'watcher' | 'worker';
+  readonly kind: ServiceKind;
   readonly child: ChildProcess;
   readonly logPath: string;
-  /** The health server's port, once the service logged it. */
+  /** The health server's port (the dashboard's own port), once the service logged it. */
   readonly healthPort: Promise<number>;
   readonly exited: Promise<number | null>;
 }
@@ -56,7 +57,7 @@ export async function until<T>(
 }
 
 function spawnService(
-  kind: 'watcher' | 'worker',
+  kind: ServiceKind,
   name: string,
   env: Readonly<Record<string, string>>,
   dir: string,
@@ -77,7 +78,7 @@ function spawnService(
   child.stdout.on('data', (chunk: Buffer) => {
     log.write(chunk);
     buffered += chunk.toString('utf8');
-    const match = /"healthPort":(\d+)/.exec(buffered);
+    const match = /"(?:healthPort|dashboardPort)":(\d+)/.exec(buffered);
     if (match) resolvePort(Number(match[1]));
     if (buffered.length > 65_536) buffered = buffered.slice(-4_096);
   });
@@ -137,7 +138,9 @@ export class System {
     return new System(cp, redis, kubeconfig, options);
   }
 
-  #env(kind: 'watcher' | 'worker', name: string): Record<string, string> {
+  #env(kind: ServiceKind, name: string): Record<string, string> {
+    if (kind === 'dashboard')
+      return { REDIS_URL: this.redis.url, DASHBOARD_PORT: '0', LOG_LEVEL: 'info', POD_NAME: name };
     return {
       REDIS_URL: this.redis.url,
       KUBECONFIG_PATH: this.kubeconfig[kind],
@@ -159,9 +162,12 @@ export class System {
     };
   }
 
-  /** Starts a watcher or worker process and waits until its /readyz answers 200. */
+  /**
+   * Starts a watcher, worker or dashboard process and waits until it is ready: /readyz answers 200
+   * (the dashboard: its board page does, on loopback without credentials).
+   */
   async start(
-    kind: 'watcher' | 'worker',
+    kind: ServiceKind,
     env: Readonly<Record<string, string>> = {},
   ): Promise<ServiceProcess> {
     const name = `${kind}-${++this.#count}`;
@@ -178,10 +184,11 @@ export class System {
         throw new Error(`${service.name} exited (${code}):\n${this.tail(service)}`);
       }),
     ]);
+    const path = service.kind === 'dashboard' ? '/' : '/readyz';
     await until(
       `${service.name} ready`,
       async () => {
-        const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+        const response = await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined);
         return response?.status === 200;
       },
       timeoutMs,
