@@ -96,7 +96,7 @@ export function addQueueDepth(
 ): void {
   new Gauge({
     name: QUEUE_JOBS_METRIC,
-    help: 'Jobs in the approval queue by state (the HPA scales the workers on state="waiting")',
+    help: 'Jobs in the approval queue by state (the HPA scales the workers on waiting + prioritized, ADR 14)',
     labelNames: ['queue', 'state'],
     registers: [metrics.registry],
     async collect() {

@@ -89,7 +89,8 @@ try {
     metrics.redisErrors.inc();
     logger.warn({ err: error.message }, 'queue error');
   });
-  // The HPA metric: stampede_queue_jobs{queue="csr-approvals",state="waiting"} (exported here only).
+  // The HPA metric: stampede_queue_jobs{queue="csr-approvals",state=~"waiting|prioritized"} summed
+  // (ADR 14; exported here only).
   addQueueDepth(metrics, { queue: APPROVAL_QUEUE, counts: () => queue.counts() });
   const watcher = runWatcher({
     kube,

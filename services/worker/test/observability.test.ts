@@ -167,7 +167,9 @@ describe('observability across the watcher and worker processes', () => {
     });
     const depth = await scrape(watcher);
     assert.match(depth, /^stampede_queue_jobs\{[^}]*queue="csr-approvals"[^}]*\} \d+$/m);
-    assert.ok(depth.includes('state="waiting"'), 'the HPA series exists');
+    // The HPA's series (ADR 14): both states it sums are exported.
+    assert.ok(depth.includes('state="waiting"'), 'the waiting series exists');
+    assert.ok(depth.includes('state="prioritized"'), 'the prioritized series exists');
   });
 
   it('never writes a secret to a log line', () => {
