@@ -1,6 +1,7 @@
 // Configuration from the environment: one zod schema per service, parsed once at start, and an
 // error that names every bad variable at once (never print-and-continue).
-import type { z } from 'zod';
+import { z } from 'zod';
+import { LOG_LEVELS, type LogLevel } from './logger.ts';
 
 export type ConfigResult<T> =
   | { readonly ok: true; readonly config: T }
@@ -37,4 +38,76 @@ export function formatHelp(usage: string, variables: readonly EnvDoc[]): string 
     return `  ${v.name.padEnd(width)}  ${v.description}${fallback}`;
   });
   return `${usage}\n\nEnvironment:\n${lines.join('\n')}\n`;
+}
+
+/** An integer variable in [min, max] with a default. */
+export function intVar(
+  min: number,
+  max: number,
+  fallback: number,
+): z.ZodDefault<z.ZodCoercedNumber> {
+  return z.coerce.number().int().min(min).max(max).default(fallback);
+}
+
+/** The variables every pipeline service reads the same way (spread into its own schema). */
+export interface CommonServiceVariables {
+  /** Where Redis and the API server are: first in a schema, so their errors come first. */
+  readonly connection: {
+    readonly REDIS_URL: z.ZodString;
+    readonly KUBECONFIG_PATH: z.ZodOptional<z.ZodString>;
+  };
+  /** The health server, log level and instance name: last. */
+  readonly process: {
+    readonly HEALTH_PORT: z.ZodDefault<z.ZodCoercedNumber>;
+    readonly HEALTH_HOST: z.ZodDefault<z.ZodString>;
+    readonly LOG_LEVEL: z.ZodDefault<z.ZodEnum<{ [K in LogLevel]: K }>>;
+    readonly POD_NAME: z.ZodOptional<z.ZodString>;
+  };
+}
+
+export function commonServiceVariables(healthPort: number): CommonServiceVariables {
+  return {
+    connection: {
+      REDIS_URL: z
+        .string({ error: 'is required (redis://[user:password@]host:port or rediss://…)' })
+        .refine(
+          value => /^rediss?:\/\//.test(value) && URL.canParse(value),
+          'must be a redis:// or rediss:// URL',
+        ),
+      KUBECONFIG_PATH: z.string().min(1).optional(),
+    },
+    process: {
+      HEALTH_PORT: intVar(0, 65_535, healthPort),
+      HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
+      LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+      POD_NAME: z.string().min(1).optional(),
+    },
+  };
+}
+
+/** `--help` lines for the same variables, in the same two groups. */
+export function commonServiceDocs(options: {
+  healthPort: number;
+  podName: string;
+}): Readonly<Record<'connection' | 'process', readonly EnvDoc[]>> {
+  return {
+    connection: [
+      { name: 'REDIS_URL', description: 'redis:// or rediss:// URL, password included (required)' },
+      {
+        name: 'KUBECONFIG',
+        description: 'kubeconfig path(s); unset in a pod means in-cluster config',
+      },
+      { name: 'KUBECONFIG_PATH', description: 'one kubeconfig file, wins over KUBECONFIG' },
+    ],
+    process: [
+      {
+        name: 'HEALTH_PORT',
+        description: '/healthz, /readyz and /metrics port (0: any free port)',
+        default: String(options.healthPort),
+      },
+      { name: 'HEALTH_HOST', description: 'address the health server binds', default: '0.0.0.0' },
+      { name: 'LOG_LEVEL', description: LOG_LEVELS.join(', '), default: 'info' },
+      { name: 'POD_NAME', description: options.podName, default: 'the hostname' },
+    ],
+  };
 }

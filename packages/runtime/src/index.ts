@@ -2,6 +2,6 @@ export { LOG_LEVELS, createLogger } from './logger.ts';
 export type { LogLevel, Logger } from './logger.ts';
 export { startHealthServer } from './health.ts';
 export type { CheckResult, HealthCheck, HealthServer, HealthServerOptions } from './health.ts';
-export { formatHelp, parseEnv } from './env.ts';
+export { commonServiceDocs, commonServiceVariables, formatHelp, intVar, parseEnv } from './env.ts';
 export type { ConfigResult, EnvDoc } from './env.ts';
 export { CENSORED, redactString, redactValue } from './redact.ts';

@@ -2,7 +2,13 @@
 // bad variable. This file and main.ts are the only ones that read process.env.
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { LOG_LEVELS, formatHelp, parseEnv } from '@stampede/runtime';
+import {
+  commonServiceDocs,
+  commonServiceVariables,
+  formatHelp,
+  intVar,
+  parseEnv,
+} from '@stampede/runtime';
 import type { ConfigResult, EnvDoc, LogLevel } from '@stampede/runtime';
 
 export interface WatcherConfig {
@@ -17,26 +23,15 @@ export interface WatcherConfig {
   readonly instance: string;
 }
 
-const int = (min: number, max: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
-
-const redisUrl = z
-  .string({ error: 'is required (redis://[user:password@]host:port or rediss://…)' })
-  .refine(
-    value => /^rediss?:\/\//.test(value) && URL.canParse(value),
-    'must be a redis:// or rediss:// URL',
-  );
+const HEALTH_PORT = 8080;
+const variablesOf = commonServiceVariables(HEALTH_PORT);
 
 const schema = z
   .object({
-    REDIS_URL: redisUrl,
-    KUBECONFIG_PATH: z.string().min(1).optional(),
-    RELIST_INTERVAL_SECONDS: int(1, 60, 30),
-    PER_NODE_IN_FLIGHT: int(1, 1_000, 3),
-    HEALTH_PORT: int(0, 65_535, 8080),
-    HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
-    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-    POD_NAME: z.string().min(1).optional(),
+    ...variablesOf.connection,
+    RELIST_INTERVAL_SECONDS: intVar(1, 60, 30),
+    PER_NODE_IN_FLIGHT: intVar(1, 1_000, 3),
+    ...variablesOf.process,
   })
   .transform((env): WatcherConfig => ({
     redisUrl: env.REDIS_URL,
@@ -49,10 +44,10 @@ const schema = z
     instance: env.POD_NAME ?? hostname(),
   }));
 
+const common = commonServiceDocs({ healthPort: HEALTH_PORT, podName: 'instance name in logs' });
+
 const variables: readonly EnvDoc[] = [
-  { name: 'REDIS_URL', description: 'redis:// or rediss:// URL, password included (required)' },
-  { name: 'KUBECONFIG', description: 'kubeconfig path(s); unset in a pod means in-cluster config' },
-  { name: 'KUBECONFIG_PATH', description: 'one kubeconfig file, wins over KUBECONFIG' },
+  ...common.connection,
   {
     name: 'RELIST_INTERVAL_SECONDS',
     description: 'full relist + re-enqueue period, 1-60',
@@ -63,14 +58,7 @@ const variables: readonly EnvDoc[] = [
     description: "a requester's oldest pending CSRs queued at once (its newest too)",
     default: '3',
   },
-  {
-    name: 'HEALTH_PORT',
-    description: '/healthz and /readyz port (0: any free port)',
-    default: '8080',
-  },
-  { name: 'HEALTH_HOST', description: 'address the health server binds', default: '0.0.0.0' },
-  { name: 'LOG_LEVEL', description: LOG_LEVELS.join(', '), default: 'info' },
-  { name: 'POD_NAME', description: 'instance name in logs', default: 'the hostname' },
+  ...common.process,
 ];
 
 export const HELP = formatHelp(

@@ -6,7 +6,13 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { defaultPolicy, loadPolicy } from '@stampede/policy';
 import type { Policy } from '@stampede/policy';
-import { LOG_LEVELS, formatHelp, parseEnv } from '@stampede/runtime';
+import {
+  commonServiceDocs,
+  commonServiceVariables,
+  formatHelp,
+  intVar as int,
+  parseEnv,
+} from '@stampede/runtime';
 import type { ConfigResult, EnvDoc, LogLevel } from '@stampede/runtime';
 
 export interface WorkerConfig {
@@ -27,14 +33,11 @@ export interface WorkerConfig {
   readonly instance: string;
 }
 
-const int = (min: number, max: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const HEALTH_PORT = 8081;
+const variablesOf = commonServiceVariables(HEALTH_PORT);
 
 const schema = z.object({
-  REDIS_URL: z
-    .string({ error: 'is required (redis://[user:password@]host:port or rediss://…)' })
-    .refine(v => /^rediss?:\/\//.test(v) && URL.canParse(v), 'must be a redis:// or rediss:// URL'),
-  KUBECONFIG_PATH: z.string().min(1).optional(),
+  ...variablesOf.connection,
   POLICY_FILE: z.string().min(1).optional(),
   CONCURRENCY: int(1, 1_000, 10),
   RATE_LIMIT_JOBS_PER_SECOND: int(0, 100_000, 20),
@@ -43,16 +46,16 @@ const schema = z.object({
   BACKOFF_MAX_MS: int(10, 3_600_000, 30_000),
   LOCK_DURATION_MS: int(1_000, 600_000, 30_000),
   KUBE_MAX_CONNECTIONS: int(1, 1_024, 16),
-  HEALTH_PORT: int(0, 65_535, 8081),
-  HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  POD_NAME: z.string().min(1).optional(),
+  ...variablesOf.process,
+});
+
+const common = commonServiceDocs({
+  healthPort: HEALTH_PORT,
+  podName: 'instance name in logs and Events',
 });
 
 const variables: readonly EnvDoc[] = [
-  { name: 'REDIS_URL', description: 'redis:// or rediss:// URL, password included (required)' },
-  { name: 'KUBECONFIG', description: 'kubeconfig path(s); unset in a pod means in-cluster config' },
-  { name: 'KUBECONFIG_PATH', description: 'one kubeconfig file, wins over KUBECONFIG' },
+  ...common.connection,
   { name: 'POLICY_FILE', description: 'policy (YAML or JSON); unset means the default policy' },
   { name: 'CONCURRENCY', description: 'jobs processed at once by this process', default: '10' },
   {
@@ -77,14 +80,7 @@ const variables: readonly EnvDoc[] = [
     description: 'keep-alive connections to the API server',
     default: '16',
   },
-  {
-    name: 'HEALTH_PORT',
-    description: '/healthz and /readyz port (0: any free port)',
-    default: '8081',
-  },
-  { name: 'HEALTH_HOST', description: 'address the health server binds', default: '0.0.0.0' },
-  { name: 'LOG_LEVEL', description: LOG_LEVELS.join(', '), default: 'info' },
-  { name: 'POD_NAME', description: 'instance name in logs and Events', default: 'the hostname' },
+  ...common.process,
 ];
 
 export const HELP = formatHelp(
