@@ -1,7 +1,7 @@
 // A minimal DER *encoder*: just the ASN.1 types an X.509 certificate and a PKCS#10 request need.
 // Node can sign (crypto.sign) and parse certificates (X509Certificate) but cannot build them, and
 // hand-encoding keeps certificate issuance fast enough for hundreds of node identities per test.
-import { isIP } from 'node:net';
+import { parseIpBytes } from '@stampede/testing';
 
 function encodeLength(length: number): Buffer {
   if (length < 0x80) return Buffer.from([length]);
@@ -104,27 +104,7 @@ export function generalName(kind: 'dns' | 'ip' | 'email' | 'uri', value: string)
   }
 }
 
+/** The octets of an IP address (the test kit's parser, independent of the policy's own). */
 export function ipBytes(ip: string): Buffer {
-  const family = isIP(ip);
-  if (family === 4) return Buffer.from(ip.split('.').map(Number));
-  if (family !== 6) throw new RangeError(`not an IP address: ${ip}`);
-  return ipv6Bytes(ip);
-}
-
-function ipv6Bytes(ip: string): Buffer {
-  // Rewrite an embedded IPv4 tail as two groups, then expand "::" into zero groups.
-  let text = ip;
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4 !== null) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
-  const fill = tail === undefined ? 0 : 8 - headGroups.length - tailGroups.length;
-  const groups = [...headGroups, ...Array<string>(fill).fill('0'), ...tailGroups];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
+  return Buffer.from(parseIpBytes(ip));
 }
