@@ -1,5 +1,6 @@
-// `stampede demo` as a user runs it: a real process that starts a control plane, Redis, a watcher
-// and two workers, drives a small fleet, prints its summary and tears everything down.
+// `stampede demo` as a user runs it: a real process that starts a control plane, Redis, a watcher,
+// two workers, the dashboard and (built by ./run test) Jaeger, drives a small fleet, prints its
+// summary and where to look, and tears everything down.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -30,6 +31,46 @@ function stampede(args: readonly string[]): Promise<Result> {
   });
 }
 
+/** Runs the demo with --keep until it says everything is up, then hands its output over. */
+function keepRunning(args: readonly string[]): Promise<{
+  readonly stdout: string;
+  readonly stop: () => Promise<Result>;
+}> {
+  return new Promise((ready, fail) => {
+    const child = spawn(process.execPath, [MAIN, 'demo', '--keep', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, STAMPEDE_HARNESS_QUIET: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    const closed = new Promise<Result>(done =>
+      child.on('close', code => {
+        done({ code, stdout, stderr });
+      }),
+    );
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.includes('Ctrl-C stops'))
+        ready({
+          stdout,
+          stop: () => {
+            child.kill('SIGINT');
+            return closed;
+          },
+        });
+    });
+    child.on('error', fail);
+    void closed.then(result => {
+      fail(
+        new Error(
+          `the demo exited (${String(result.code)}) before it was up:\n${stdout}\n${stderr.slice(-4000)}`,
+        ),
+      );
+    });
+  });
+}
+
 function field(stdout: string, label: string): string {
   const match = new RegExp(`^ *${label}: +(.+)$`, 'm').exec(stdout);
   assert.ok(match, `no "${label}" line in:\n${stdout}`);
@@ -54,6 +95,51 @@ describe('stampede demo on the real pipeline', () => {
     // Not a terminal: the progress bar prints whole lines, and the last one is complete.
     assert.match(result.stderr, /issued \[#+\] 20\/20/);
     assert.doesNotMatch(result.stderr, /\r/);
+  });
+
+  it('prints the Bull Board URL and the Jaeger page of an approved and a denied CSR trace, and both serve them while it keeps running', async () => {
+    const demo = await keepRunning(['--nodes', '5']);
+    let stopped: Result | undefined;
+    try {
+      const { stdout } = demo;
+      assert.match(stdout, /^result: OK$/m);
+      const board = /^ {2}Bull Board: +(http:\/\/127\.0\.0\.1:\d+\/)/m.exec(stdout)?.[1];
+      assert.ok(board, `a Bull Board URL in:\n${stdout}`);
+      const queues = await fetch(`${board}api/queues`);
+      assert.equal(queues.status, 200);
+      assert.match(await queues.text(), /csr-approvals/);
+
+      // STAMPEDE_JAEGER_BIN comes from ./run test, so Jaeger is there and the demo must use it.
+      const traces = [
+        ...stdout.matchAll(/^ {4}(approved|denied) CSR: +(http:\S+)\/trace\/([0-9a-f]{32}) /gm),
+      ];
+      assert.deepEqual(
+        traces.map(m => m[1]),
+        ['approved', 'denied'],
+        `a trace page per outcome in:\n${stdout}`,
+      );
+      for (const [, outcome, ui, traceId] of traces) {
+        const response = await fetch(`${ui}/api/traces/${traceId}`);
+        assert.equal(response.status, 200);
+        const body = (await response.json()) as {
+          data: {
+            spans: { tags: { key: string; value: unknown }[] }[];
+            processes: Record<string, { serviceName: string }>;
+          }[];
+        };
+        const trace = body.data[0];
+        assert.ok(trace, `Jaeger has trace ${traceId}`);
+        const services = new Set(Object.values(trace.processes).map(p => p.serviceName));
+        assert.deepEqual([...services].sort(), ['stampede-watcher', 'stampede-worker']);
+        const outcomes = trace.spans.flatMap(span =>
+          span.tags.filter(tag => tag.key === 'stampede.outcome').map(tag => tag.value),
+        );
+        assert.deepEqual(outcomes, [outcome]);
+      }
+    } finally {
+      stopped = await demo.stop();
+    }
+    assert.equal(stopped.code, 0, stopped.stderr.slice(-4000));
   });
 
   it('prints its help with --help and exits 0 without starting anything', async () => {
