@@ -112,6 +112,7 @@ describe('the autoscaling metric on /metrics', () => {
           KUBECONFIG_PATH: kubeconfig,
           HEALTH_PORT: '0',
           HEALTH_HOST: '127.0.0.1',
+          RESYNC_INTERVAL_SECONDS: '2',
           RELIST_INTERVAL_SECONDS: '2',
           POD_NAME: `watcher-${i}`,
         }),

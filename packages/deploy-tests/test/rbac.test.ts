@@ -226,6 +226,7 @@ describe('deploy/base/rbac: every permission is needed, and they are enough', ()
       startService(ROOT, 'watcher', {
         ...common,
         KUBECONFIG_PATH: kubeconfig.watcher,
+        RESYNC_INTERVAL_SECONDS: '2',
         RELIST_INTERVAL_SECONDS: '2',
       }),
       startService(ROOT, 'worker', {

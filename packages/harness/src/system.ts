@@ -149,7 +149,13 @@ export class System {
       LOG_LEVEL: 'info',
       POD_NAME: name,
       ...(kind === 'watcher'
-        ? { RELIST_INTERVAL_SECONDS: '3', ...this.#options.watcherEnv }
+        ? {
+            // A quick resync from the watch cache heals a flushed Redis in seconds; the full LIST
+            // is left to the tests that want it.
+            RESYNC_INTERVAL_SECONDS: '3',
+            RELIST_INTERVAL_SECONDS: '3600',
+            ...this.#options.watcherEnv,
+          }
         : {
             POLICY_FILE: this.policyFile,
             BACKOFF_INITIAL_MS: '200',

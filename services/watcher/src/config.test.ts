@@ -10,7 +10,8 @@ describe('loadConfig', () => {
       config: {
         redisUrl: 'rediss://:secret@redis:6380/0',
         kubeconfig: undefined,
-        relistIntervalMs: 30_000,
+        resyncIntervalMs: 30_000,
+        relistIntervalMs: 600_000,
         perNodeInFlight: 3,
         healthPort: 8080,
         healthHost: '0.0.0.0',
@@ -23,14 +24,21 @@ describe('loadConfig', () => {
   it('names every bad variable', () => {
     const result = loadConfig({
       REDIS_URL: 'http://redis',
-      RELIST_INTERVAL_SECONDS: '120',
+      RESYNC_INTERVAL_SECONDS: '120',
+      RELIST_INTERVAL_SECONDS: '0',
       PER_NODE_IN_FLIGHT: 'many',
       LOG_LEVEL: 'loud',
     });
     const errors = result.ok ? [] : result.errors;
     assert.deepEqual(
       errors.map(e => e.split(':')[0]),
-      ['REDIS_URL', 'RELIST_INTERVAL_SECONDS', 'PER_NODE_IN_FLIGHT', 'LOG_LEVEL'],
+      [
+        'REDIS_URL',
+        'RESYNC_INTERVAL_SECONDS',
+        'RELIST_INTERVAL_SECONDS',
+        'PER_NODE_IN_FLIGHT',
+        'LOG_LEVEL',
+      ],
     );
   });
 

@@ -15,6 +15,9 @@ export interface WatcherConfig {
   readonly redisUrl: string;
   /** A kubeconfig path; unset means in-cluster, else $KUBECONFIG / ~/.kube/config. */
   readonly kubeconfig: string | undefined;
+  /** Pending CSRs re-enqueued from the watch cache and the Node index re-synced, this often. */
+  readonly resyncIntervalMs: number;
+  /** A full CSR LIST from the API server, this often. */
   readonly relistIntervalMs: number;
   readonly perNodeInFlight: number;
   readonly healthPort: number;
@@ -29,13 +32,15 @@ const variablesOf = commonServiceVariables(HEALTH_PORT);
 const schema = z
   .object({
     ...variablesOf.connection,
-    RELIST_INTERVAL_SECONDS: intVar(1, 60, 30),
+    RESYNC_INTERVAL_SECONDS: intVar(1, 60, 30),
+    RELIST_INTERVAL_SECONDS: intVar(1, 86_400, 600),
     PER_NODE_IN_FLIGHT: intVar(1, 1_000, 3),
     ...variablesOf.process,
   })
   .transform((env): WatcherConfig => ({
     redisUrl: env.REDIS_URL,
     kubeconfig: env.KUBECONFIG_PATH,
+    resyncIntervalMs: env.RESYNC_INTERVAL_SECONDS * 1_000,
     relistIntervalMs: env.RELIST_INTERVAL_SECONDS * 1_000,
     perNodeInFlight: env.PER_NODE_IN_FLIGHT,
     healthPort: env.HEALTH_PORT,
@@ -49,9 +54,14 @@ const common = commonServiceDocs({ healthPort: HEALTH_PORT, podName: 'instance n
 const variables: readonly EnvDoc[] = [
   ...common.connection,
   {
-    name: 'RELIST_INTERVAL_SECONDS',
-    description: 'full relist + re-enqueue period, 1-60',
+    name: 'RESYNC_INTERVAL_SECONDS',
+    description: 're-enqueue pending CSRs from the watch cache, re-sync the Node index; 1-60',
     default: '30',
+  },
+  {
+    name: 'RELIST_INTERVAL_SECONDS',
+    description: 'a full CSR LIST from the API server, then re-enqueue; 1-86400',
+    default: '600',
   },
   {
     name: 'PER_NODE_IN_FLIGHT',

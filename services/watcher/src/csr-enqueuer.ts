@@ -1,6 +1,8 @@
 // The CSR side of the watcher: list/watch kubelet-serving CSRs, keep the pending ones per requester,
 // and enqueue them (deduplicated by uid, docs/adr/0005) on every change, after every (re)list and
-// reconnect, and on a relist timer, so a flushed or replaced Redis loses nothing.
+// reconnect, and on two timers: a resync from the watch cache (often, no API call), so a flushed or
+// replaced Redis loses nothing, and a full LIST from the API server (rarely), in case a watch ever
+// missed an event (docs/adr/0016).
 import type { KubeClient, ListWatch, ListWatchStats, StoreChange } from '@stampede/kube';
 import type { ApprovalQueue, EnqueueItem, QueueLogger } from '@stampede/queue';
 import { projectPendingCsr } from './pending.ts';
@@ -19,6 +21,8 @@ export interface CsrEnqueuerOptions {
   readonly signal: AbortSignal;
   /** Pending CSRs of one requester queued at once (docs/adr/0006, 0010). */
   readonly perRequesterWindow: number;
+  /** Every pending CSR of the watch cache enqueued again (no API call), this often. */
+  readonly resyncIntervalMs: number;
   /** A full LIST from the API server and a bulk enqueue, this often. */
   readonly relistIntervalMs: number;
   /** One PRODUCER span per job, the root of the CSR's trace (docs/adr/0011). Default: no-op. */
@@ -33,6 +37,7 @@ export interface CsrEnqueuerStats {
   /** Jobs handed to Redis (before deduplication) since start. */
   readonly enqueued: number;
   readonly enqueueErrors: number;
+  readonly resyncs: number;
   readonly relists: number;
   /** True when the last enqueue reached Redis. */
   readonly redisOk: boolean;
@@ -121,7 +126,7 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
   const tracer = options.tracer ?? noopTracer();
   const requesters = new RequesterIndex();
   const dirty = new Set<string>();
-  const counters = { enqueued: 0, enqueueErrors: 0, relists: 0, redisOk: true };
+  const counters = { enqueued: 0, enqueueErrors: 0, resyncs: 0, relists: 0, redisOk: true };
   let flushScheduled = false;
 
   async function enqueue(jobs: readonly PlannedJob[], why: string): Promise<boolean> {
@@ -200,12 +205,20 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
     }
   }
 
-  const timer = setInterval(() => {
-    void relist();
-  }, options.relistIntervalMs);
+  const timers = [
+    setInterval(() => {
+      // Only once the cache holds a full LIST: before that it is a partial view.
+      if (!listWatch.stats().synced) return;
+      counters.resyncs++;
+      enqueueAll('resync');
+    }, options.resyncIntervalMs),
+    setInterval(() => {
+      void relist();
+    }, options.relistIntervalMs),
+  ];
   const done = new Promise<void>(resolve => {
     signal.addEventListener('abort', () => {
-      clearInterval(timer);
+      for (const timer of timers) clearInterval(timer);
       void listWatch.done.then(resolve);
     });
   });

@@ -14,7 +14,11 @@ export interface WatcherDeps {
   readonly redisStatus: () => string;
   readonly logger: QueueLogger;
   readonly signal: AbortSignal;
-  readonly config: { readonly relistIntervalMs: number; readonly perNodeInFlight: number };
+  readonly config: {
+    readonly resyncIntervalMs: number;
+    readonly relistIntervalMs: number;
+    readonly perNodeInFlight: number;
+  };
   /** Enqueue spans (default no-op) and an enqueue counter, from main.ts. */
   readonly tracer?: Tracer;
   readonly onEnqueued?: (count: number) => void;
@@ -35,6 +39,7 @@ export function runWatcher(deps: WatcherDeps): RunningWatcher {
     logger: deps.logger,
     signal: deps.signal,
     perRequesterWindow: deps.config.perNodeInFlight,
+    resyncIntervalMs: deps.config.resyncIntervalMs,
     relistIntervalMs: deps.config.relistIntervalMs,
     ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
     ...(deps.onEnqueued === undefined ? {} : { onEnqueued: deps.onEnqueued }),
@@ -44,7 +49,7 @@ export function runWatcher(deps: WatcherDeps): RunningWatcher {
     index: deps.index,
     logger: deps.logger,
     signal: deps.signal,
-    syncIntervalMs: deps.config.relistIntervalMs,
+    syncIntervalMs: deps.config.resyncIntervalMs,
   });
   return {
     live: { process: () => ({ ok: true }) },

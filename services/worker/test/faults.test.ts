@@ -139,10 +139,36 @@ describe('the pipeline under faults and floods', () => {
       const flags = await Promise.all(csrs.map(csr => queued(csr.metadata.uid ?? '')));
       return flags.every(Boolean);
     });
-    // Jobs, deduplication keys and the address index are gone; the relist brings them back.
+    // Jobs, deduplication keys and the address index are gone. The watcher's resync from its watch
+    // cache (every 3 s here) brings them back; its API LIST is an hour away (System's defaults).
     await system.redis.flush();
     await Promise.all([system.start('worker'), system.start('worker')]);
-    await approvedOnce(csrs);
+    await approvedOnce(csrs, 30_000);
+  });
+
+  it('finds lost jobs again with the periodic LIST when the cache resync is far off', async () => {
+    const workers = system.services.filter(s => s.kind === 'worker' && s.child.exitCode === null);
+    await Promise.all(workers.map(worker => system.stop(worker)));
+    // A watcher whose only quick way back is the LIST from the API server.
+    const lister = await system.start('watcher', {
+      RESYNC_INTERVAL_SECONDS: '60',
+      RELIST_INTERVAL_SECONDS: '2',
+    });
+    await system.stop(watcher);
+    watcher = lister;
+    const csrs = await wave('relist', 10);
+    await until('jobs queued', async () => {
+      const flags = await Promise.all(csrs.map(csr => queued(csr.metadata.uid ?? '')));
+      return flags.every(Boolean);
+    });
+    // Only the queue's keys go (jobs and deduplication keys), as if they had never been written;
+    // the address index stays, so nothing but the lost jobs waits for a resync.
+    const keys = await system.redis.command('KEYS', `${QUEUE_KEYS}*`);
+    assert.ok(Array.isArray(keys) && keys.length > 0, 'the queue has keys to lose');
+    await system.redis.command('DEL', ...(keys as string[]));
+    await Promise.all([system.start('worker'), system.start('worker')]);
+    // Well before the resync at 60 s: the LIST every 2 s found them.
+    await approvedOnce(csrs, 30_000);
   });
 
   it('waits out an API server that is unreachable for 10 s', async () => {
