@@ -42,6 +42,11 @@ function codeOf(error: unknown): string {
     : 'error';
 }
 
+/** The status of the last response a request got (a retry overwrites it); none on a network error. */
+interface ResponseSeen {
+  status: number | undefined;
+}
+
 export interface RequestInput {
   readonly method: 'GET' | 'POST' | 'PUT';
   readonly path: string;
@@ -279,27 +284,36 @@ export class Transport {
     if (observe === undefined) return this.#request(input);
     const started = performance.now();
     let code = '2xx';
+    const seen: ResponseSeen = { status: undefined };
     try {
-      return await this.#request(input);
+      return await this.#request(input, seen);
     } catch (error) {
       code = codeOf(error);
       throw error;
     } finally {
-      observe({ verb: verbOf(input), code, durationMs: performance.now() - started });
+      observe({
+        verb: verbOf(input),
+        code,
+        durationMs: performance.now() - started,
+        method: input.method,
+        origin: this.#origin,
+        status: seen.status,
+        startedAtMs: performance.timeOrigin + started,
+      });
     }
   }
 
-  async #request(input: RequestInput): Promise<unknown> {
+  async #request(input: RequestInput, seen?: ResponseSeen): Promise<unknown> {
     this.#counters.requests++;
     try {
-      return await this.#attempt(input, false);
+      return await this.#attempt(input, false, seen);
     } catch (error) {
       if (input.signal?.aborted === true) throw input.signal.reason;
       if (error instanceof KubeApiError && (error.status === 401 || isStaleSocket(error))) {
         // One immediate retry: a rotated token (401) or a keep-alive socket closed by the server.
         // Every request this package sends is safe to replay (reads, reviews, conditional writes).
         try {
-          return await this.#attempt(input, error.status === 401);
+          return await this.#attempt(input, error.status === 401, seen);
         } catch (retryError) {
           this.countError(retryError);
           throw retryError;
@@ -310,7 +324,11 @@ export class Transport {
     }
   }
 
-  async #attempt(input: RequestInput, forceCredentials: boolean): Promise<unknown> {
+  async #attempt(
+    input: RequestInput,
+    forceCredentials: boolean,
+    seen?: ResponseSeen,
+  ): Promise<unknown> {
     const credentials = await this.#freshCredentials(forceCredentials);
     const path = this.#basePath + input.path;
     const timeout = this.#options.requestTimeoutMs;
@@ -337,6 +355,7 @@ export class Transport {
     }
     const body = parseJson(text);
     const status = response.statusCode;
+    if (seen !== undefined) seen.status = status;
     if (status >= 200 && status < 300) {
       if (body === undefined) {
         throw new RetryableError({

@@ -65,6 +65,14 @@ export interface RequestObservation {
   readonly verb: 'get' | 'list' | 'create' | 'update';
   readonly code: string;
   readonly durationMs: number;
+  /** What an HTTP client span needs (OpenTelemetry HTTP conventions). */
+  readonly method: 'GET' | 'POST' | 'PUT';
+  /** The API server's origin, e.g. https://10.0.0.1:6443. */
+  readonly origin: string;
+  /** The HTTP status of the response; undefined when none came (network error, timeout). */
+  readonly status: number | undefined;
+  /** When the call started, in epoch milliseconds (with fractions). */
+  readonly startedAtMs: number;
 }
 
 /** Options every call accepts. */

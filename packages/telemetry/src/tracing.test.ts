@@ -3,13 +3,16 @@ import { after, describe, it } from 'node:test';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import {
   SpanKind,
+  SpanStatusCode,
   activeTraceFields,
   carrierOf,
   contextFromCarrier,
   inSpan,
   otlpTracesConfigured,
+  recordHttpClientSpan,
   startTracing,
 } from './tracing.ts';
+import type { HttpCall } from './tracing.ts';
 
 const exporter = new InMemorySpanExporter();
 // SimpleSpanProcessor exports asynchronously: flush before reading the exporter.
@@ -104,5 +107,86 @@ describe('tracing across the queue', () => {
       assert.match(span.spanContext().traceId, /^[0-9a-f]{32}$/);
       return Promise.resolve();
     });
+  });
+});
+
+describe('recordHttpClientSpan', () => {
+  const call = (over: Partial<HttpCall>): HttpCall => ({
+    method: 'GET',
+    origin: 'https://10.0.0.1:6443',
+    status: 200,
+    startedAtMs: 1_700_000_000_000,
+    durationMs: 12.5,
+    ...over,
+  });
+  const cases: {
+    name: string;
+    call: HttpCall;
+    attributes: Record<string, unknown>;
+    error: boolean;
+  }[] = [
+    {
+      name: 'records a successful call with method, server and status',
+      call: call({}),
+      attributes: {
+        'http.request.method': 'GET',
+        'server.address': '10.0.0.1',
+        'server.port': 6443,
+        'http.response.status_code': 200,
+      },
+      error: false,
+    },
+    {
+      name: 'marks a 409 as an error with its status as the error type',
+      call: call({ method: 'PUT', status: 409 }),
+      attributes: {
+        'http.request.method': 'PUT',
+        'server.address': '10.0.0.1',
+        'server.port': 6443,
+        'http.response.status_code': 409,
+        'error.type': '409',
+      },
+      error: true,
+    },
+    {
+      name: 'marks a call that got no response as an error without a status',
+      call: call({ method: 'POST', status: undefined, origin: 'https://api.example' }),
+      attributes: {
+        'http.request.method': 'POST',
+        'server.address': 'api.example',
+        'server.port': 443,
+        'error.type': 'error',
+      },
+      error: true,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      exporter.reset();
+      await inSpan(tracing.tracer, 'get node', {}, () => {
+        recordHttpClientSpan(tracing.tracer, c.call);
+        return Promise.resolve();
+      });
+      await processor.forceFlush();
+      const spans = exporter.getFinishedSpans();
+      const parent = spans.find(span => span.name === 'get node');
+      const client = spans.find(span => span.kind === SpanKind.CLIENT);
+      assert.ok(parent && client);
+      assert.equal(client.name, c.call.method);
+      assert.equal(client.parentSpanContext?.spanId, parent.spanContext().spanId);
+      assert.deepEqual({ ...client.attributes }, c.attributes);
+      assert.equal(client.status.code === SpanStatusCode.ERROR, c.error);
+      // Back-dated to when the call really ran: 12.5 ms long, from its start.
+      const ms = (t: readonly [number, number]) => t[0] * 1_000 + t[1] / 1e6;
+      assert.equal(ms(client.startTime), c.call.startedAtMs);
+      assert.ok(Math.abs(ms(client.endTime) - ms(client.startTime) - 12.5) < 0.001);
+    });
+  }
+
+  it('records nothing outside a span', async () => {
+    exporter.reset();
+    recordHttpClientSpan(tracing.tracer, call({}));
+    await processor.forceFlush();
+    assert.deepEqual(exporter.getFinishedSpans(), []);
   });
 });

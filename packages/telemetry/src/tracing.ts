@@ -118,6 +118,50 @@ export function activeTraceFields(): { trace_id?: string; span_id?: string } {
   return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
 }
 
+/** One HTTP call that has finished, as `recordHttpClientSpan` needs it. */
+export interface HttpCall {
+  readonly method: string;
+  /** scheme://host:port */
+  readonly origin: string;
+  /** The response's status code, or undefined when there was no response. */
+  readonly status: number | undefined;
+  readonly startedAtMs: number;
+  readonly durationMs: number;
+}
+
+/**
+ * A CLIENT span for an HTTP call that has already finished, under the active span, following the
+ * OpenTelemetry HTTP client conventions: named by the method, `http.request.method`,
+ * `server.address`, `server.port`, `http.response.status_code`, and `error.type` with an error
+ * status for a 4xx, a 5xx or no response. Recorded afterwards, so the transport needs no tracer;
+ * only under an active span.
+ */
+export function recordHttpClientSpan(tracer: Tracer, call: HttpCall): void {
+  // Outside a span (start-up, housekeeping) a lone call is not worth a trace of its own.
+  if (trace.getActiveSpan() === undefined) return;
+  const url = URL.canParse(call.origin) ? new URL(call.origin) : undefined;
+  const defaultPort = url?.protocol === 'http:' ? 80 : 443;
+  const failed = call.status === undefined || call.status >= 400;
+  const attributes: Attributes = {
+    'http.request.method': call.method,
+    ...(url === undefined
+      ? {}
+      : {
+          'server.address': url.hostname,
+          'server.port': url.port === '' ? defaultPort : Number(url.port),
+        }),
+    ...(call.status === undefined ? {} : { 'http.response.status_code': call.status }),
+    ...(failed ? { 'error.type': call.status === undefined ? 'error' : String(call.status) } : {}),
+  };
+  const span = tracer.startSpan(call.method, {
+    kind: SpanKind.CLIENT,
+    startTime: call.startedAtMs,
+    attributes,
+  });
+  if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
+  span.end(call.startedAtMs + call.durationMs);
+}
+
 /**
  * Runs `fn` inside a new active span; an error is recorded on the span and rethrown. The span
  * ends when `fn` settles.

@@ -9,7 +9,12 @@ import {
   redactRedisUrl,
 } from '@stampede/queue';
 import { createLogger, startHealthServer } from '@stampede/runtime';
-import { activeTraceFields, createMetrics, startTracing } from '@stampede/telemetry';
+import {
+  activeTraceFields,
+  createMetrics,
+  recordHttpClientSpan,
+  startTracing,
+} from '@stampede/telemetry';
 import { HELP, loadConfig } from './config.ts';
 import { createProcessCsr } from './process-csr.ts';
 
@@ -47,9 +52,12 @@ try {
     logger,
     userAgent: USER_AGENT,
     maxConnections: config.kubeMaxConnections,
-    onRequest: ({ verb, code, durationMs }) => {
+    onRequest: call => {
+      const { verb, code, durationMs } = call;
       metrics.apiRequests.observe({ verb, code }, durationMs / 1000);
       if (!code.startsWith('2')) metrics.apiErrors.inc({ verb, code });
+      // Runs in the caller's async context, so the span lands under the step that made the call.
+      recordHttpClientSpan(tracing.tracer, call);
     },
   });
   const redis = createRedisConnection({ url: config.redisUrl, role: 'worker', name: USER_AGENT });

@@ -29,6 +29,46 @@ function total(body: string, name: string, labels: Record<string, string> = {}):
   return sum;
 }
 
+/** Every step span, the five API calls and the watcher's span have reached Jaeger. */
+function isComplete(spans: readonly JaegerSpan[], steps: readonly string[]): boolean {
+  return (
+    steps.every(n => spans.some(s => s.name === n)) &&
+    spans.filter(s => s.kind === 'client').length >= 5 &&
+    spans.some(s => s.service === 'stampede-watcher')
+  );
+}
+
+/**
+ * Each API call is an HTTP CLIENT span under the step that made it, with the OpenTelemetry HTTP
+ * attributes: one per step, named by its method, with the status the API server answered.
+ */
+function assertHttpCalls(trace: readonly JaegerSpan[], apiServer: URL): void {
+  const calls = [
+    ['fetch csr', 'GET', 200],
+    ['get node', 'GET', 200],
+    ['subject access review', 'POST', 201],
+    ['write approval', 'PUT', 200],
+    ['emit event', 'POST', 201],
+  ] as const;
+  for (const [step, method, status] of calls) {
+    const parent = trace.find(s => s.name === step);
+    const under = trace
+      .filter(s => s.parentSpanId === parent?.spanId && s.kind === 'client')
+      .map(s => [
+        s.name,
+        s.attributes['http.request.method'],
+        s.attributes['http.response.status_code'],
+        s.attributes['server.address'],
+        s.attributes['server.port'],
+      ]);
+    assert.deepEqual(
+      under,
+      [[method, method, status, apiServer.hostname, Number(apiServer.port)]],
+      `one HTTP call under ${step}`,
+    );
+  }
+}
+
 describe('observability across the watcher and worker processes', () => {
   let system: System;
   let jaeger: Jaeger;
@@ -87,10 +127,7 @@ describe('observability across the watcher and worker processes', () => {
       'every span of the trace',
       async () => {
         const spans = (await jaeger.trace(traceId)) ?? [];
-        const complete =
-          names.every(n => spans.some(s => s.name === n)) &&
-          spans.some(s => s.service === 'stampede-watcher');
-        return complete ? spans : undefined;
+        return isComplete(spans, names) ? spans : undefined;
       },
       10_000,
       250,
@@ -134,6 +171,7 @@ describe('observability across the watcher and worker processes', () => {
       assert.equal(span?.parentSpanId, facts?.spanId, `${name} is a child of gather facts`);
     }
     assert.equal(trace.find(s => s.name === 'decide')?.attributes['stampede.decision'], 'approve');
+    assertHttpCalls(trace, new URL(system.cp.server));
     // No span for the watch: nothing the watcher exported lasts as long as the process.
     const watcherSpans = (await jaeger.findTraces('stampede-watcher')).flat();
     assert.ok(watcherSpans.length > 0, 'Jaeger has the watcher spans');
