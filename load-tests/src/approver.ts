@@ -1,5 +1,5 @@
 // Starts and stops the system under test for one scenario: a fresh Redis, one stampede watcher and
-// N workers (as deployed, with the approver's ServiceAccount), or the direct baseline, or nothing
+// N workers (as deployed, each under its own ServiceAccount), or the direct baseline, or nothing
 // (an approver already running in the target cluster).
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import type { RedisServer } from '@stampede/harness';
 import { RedisProbe } from './redis-stats.ts';
 import { logLines, spawnService, stopService, waitReady } from './services.ts';
 import type { ServiceProcess } from './services.ts';
+import type { ApproverKubeconfigs } from './target.ts';
 
 export type ApproverSpec =
   | {
@@ -24,7 +25,8 @@ export type ApproverSpec =
 export interface ApproverOptions {
   readonly dir: string;
   readonly scenario: string;
-  readonly kubeconfig: string | undefined;
+  /** Each process runs as its own identity, as deployed. */
+  readonly kubeconfigs: ApproverKubeconfigs | undefined;
   readonly log: (line: string) => void;
   /** Extra worker environment (e.g. KUBE_MAX_CONNECTIONS). */
   readonly workerEnv?: Readonly<Record<string, string>>;
@@ -72,13 +74,13 @@ export class RunningApprover {
   /** Starts Redis and the watcher (stampede) or the baseline; workers come with startWorkers(). */
   static async start(spec: ApproverSpec, options: ApproverOptions): Promise<RunningApprover> {
     if (spec.kind === 'external') return new RunningApprover(spec, options, {});
-    const kubeconfig = options.kubeconfig;
-    if (kubeconfig === undefined) throw new Error('the approver needs a kubeconfig');
-    const common = { KUBECONFIG_PATH: kubeconfig, LOG_LEVEL: 'info' };
+    const kubeconfigs = options.kubeconfigs;
+    if (kubeconfigs === undefined) throw new Error('the approver needs kubeconfigs');
     if (spec.kind === 'baseline') {
       const baseline = spawnService('baseline', `${options.scenario}-baseline`, {
         env: {
-          ...common,
+          KUBECONFIG_PATH: kubeconfigs.baseline,
+          LOG_LEVEL: 'info',
           POD_NAME: `${options.scenario}-baseline`,
           CONCURRENCY: String(spec.concurrency),
         },
@@ -97,7 +99,8 @@ export class RunningApprover {
     const empty = (await probe.memory()).used;
     const watcher = spawnService('watcher', `${options.scenario}-watcher`, {
       env: {
-        ...common,
+        KUBECONFIG_PATH: kubeconfigs.watcher,
+        LOG_LEVEL: 'info',
         REDIS_URL: redis.url,
         HEALTH_PORT: '0',
         HEALTH_HOST: '127.0.0.1',
@@ -115,7 +118,7 @@ export class RunningApprover {
   async startWorkers(): Promise<void> {
     const spec = this.spec;
     if (spec.kind !== 'stampede' || this.redis === undefined) return;
-    const kubeconfig = this.#options.kubeconfig ?? '';
+    const kubeconfig = this.#options.kubeconfigs?.worker ?? '';
     const started = Array.from({ length: spec.workers }, (_, i) => {
       const name = `${this.#options.scenario}-worker-${i + 1}`;
       return spawnService('worker', name, {

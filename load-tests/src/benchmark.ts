@@ -151,7 +151,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       runId,
       dir: join(outDir, 'logs'),
       nodes,
-      approverKubeconfig: target.kind === 'harness' ? await target.approverKubeconfig() : undefined,
+      approverKubeconfigs:
+        target.kind === 'harness' ? await target.approverKubeconfigs() : undefined,
       createConcurrency: options.createConcurrency,
       log,
       cleanups: [],

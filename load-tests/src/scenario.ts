@@ -24,7 +24,7 @@ import { CpuSampler, OTHERS, sumSamples } from './sampler.ts';
 import type { CpuSeries } from './sampler.ts';
 import { histogram, ratePerBin, summarize, sustainedRate } from './stats.ts';
 import type { Histogram, Summary } from './stats.ts';
-import type { Target } from './target.ts';
+import type { ApproverKubeconfigs, Target } from './target.ts';
 
 export type LoadSpec =
   | { readonly kind: 'storm'; readonly count: number }
@@ -46,7 +46,7 @@ export interface RunContext {
   readonly runId: string;
   readonly dir: string;
   readonly nodes: readonly FleetNode[];
-  readonly approverKubeconfig: string | undefined;
+  readonly approverKubeconfigs: ApproverKubeconfigs | undefined;
   readonly createConcurrency: number;
   readonly log: (line: string) => void;
   /**
@@ -611,7 +611,7 @@ export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<
   const approver = await RunningApprover.start(spec.approver, {
     dir: ctx.dir,
     scenario: spec.id,
-    kubeconfig: ctx.approverKubeconfig,
+    kubeconfigs: ctx.approverKubeconfigs,
     log: ctx.log,
   });
   const observer = new CsrObserver(ctx.target.admin, ctx.runId);

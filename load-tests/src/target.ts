@@ -7,6 +7,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, startControlPlane } from '@stampede/harness';
 import type { ControlPlane, KubeCredentials, KubeletHarness } from '@stampede/harness';
 
+export interface ApproverKubeconfigs {
+  readonly watcher: string;
+  readonly worker: string;
+  readonly baseline: string;
+}
+
 export interface Target {
   readonly kind: 'harness' | 'kubeconfig';
   readonly server: string;
@@ -14,8 +20,12 @@ export interface Target {
   readonly admin: KubeClient;
   /** Node identities for the simulated kubelets. */
   readonly kubelets: KubeletHarness;
-  /** The approver's ServiceAccount kubeconfig (harness only: elsewhere the approver runs already). */
-  approverKubeconfig(): Promise<string>;
+  /**
+   * Kubeconfigs of the approver's identities (harness only: elsewhere the approver runs already):
+   * the watcher's and the worker's own ServiceAccounts, bound by deploy/base/rbac as deployed, and
+   * one with both roles for the baseline, which does the work of both in one process.
+   */
+  approverKubeconfigs(): Promise<ApproverKubeconfigs>;
   readonly pids: { readonly apiserver?: number; readonly etcd?: number; readonly kcm?: number };
   readonly controlPlane?: ControlPlane;
   stop(): Promise<void>;
@@ -34,7 +44,11 @@ export async function harnessTarget(
     server: cp.server,
     admin: cp.admin,
     kubelets: cp,
-    approverKubeconfig: () => cp.approverKubeconfig(),
+    approverKubeconfigs: async () => ({
+      watcher: await cp.serviceKubeconfig('watcher'),
+      worker: await cp.serviceKubeconfig('worker'),
+      baseline: await cp.approverKubeconfig(),
+    }),
     pids: {
       ...(cp.pids.apiserver === undefined ? {} : { apiserver: cp.pids.apiserver }),
       ...(cp.pids.etcd === undefined ? {} : { etcd: cp.pids.etcd }),
@@ -116,7 +130,7 @@ export async function kubeconfigTarget(path: string, servingCaFile?: string): Pr
     server: credentials.server,
     admin,
     kubelets,
-    approverKubeconfig: () => {
+    approverKubeconfigs: () => {
       throw new Error('against a kubeconfig cluster the approver must already be running');
     },
     pids: {},
