@@ -386,6 +386,7 @@ export async function runPipelineDemo(args: readonly string[], io: DemoIo): Prom
       dashboardUrl,
       jaeger,
       keep: options.keep,
+      jaegerMode: options.jaeger,
       examples: { approved: fleet[0]?.csr, denied: invalidCsrs[0] },
     });
     for (const line of observed) io.stdout(line);
@@ -470,6 +471,7 @@ async function observe(input: {
   readonly dashboardUrl: string;
   readonly jaeger: Jaeger | undefined;
   readonly keep: boolean;
+  readonly jaegerMode: DemoOptions['jaeger'];
   readonly examples: Readonly<Record<'approved' | 'denied', CertificateSigningRequest | undefined>>;
 }): Promise<string[]> {
   const { jaeger } = input;
@@ -477,7 +479,9 @@ async function observe(input: {
   const lines = ['', `  Bull Board:          ${input.dashboardUrl}${later}`];
   if (jaeger === undefined) {
     lines.push(
-      '  Jaeger:              not built, so no traces (./run test builds it, or: ./run demo --jaeger)',
+      input.jaegerMode === 'off'
+        ? '  Jaeger:              left out (--no-jaeger)'
+        : '  Jaeger:              not running, so no traces (./run test builds it, or: ./run demo --jaeger)',
     );
     return lines;
   }
