@@ -5,6 +5,8 @@ export { startControlPlane, ControlPlane } from './controlplane.ts';
 export type { ControlPlaneOptions, ControlPlanePorts, StartupTimings } from './controlplane.ts';
 export { startRedis, RedisServer } from './redis.ts';
 export type { RedisOptions } from './redis.ts';
+export { RedisSentinel } from './sentinel.ts';
+export type { SentinelOptions } from './sentinel.ts';
 export { startJaeger, Jaeger } from './jaeger.ts';
 export type { JaegerOptions, JaegerSpan } from './jaeger.ts';
 export { KubeletEmulator, CsrNotIssuedError, servingSans, parseSubjectAltName } from './kubelet.ts';

@@ -2,6 +2,7 @@
 // fails fast, so the watcher notices Redis is gone and its readiness drops; a worker waits forever
 // for Redis to come back, because BullMQ's blocking reads must never give up.
 import { Redis } from 'ioredis';
+import type { SentinelConfig } from '@stampede/runtime';
 
 export type RedisRole = 'producer' | 'worker';
 
@@ -13,6 +14,28 @@ export interface RedisConnectionOptions {
   readonly name: string;
   /** Cap of the reconnect backoff. Default 5 000 ms. */
   readonly maxReconnectDelayMs?: number;
+  /**
+   * Find the primary through Redis Sentinel instead of the URL's host and port. The URL's user,
+   * password, db and scheme (rediss = TLS) still apply to the primary.
+   */
+  readonly sentinel?: SentinelConfig | undefined;
+}
+
+/** What the URL says about the primary when sentinels say where it is. */
+function primaryOptions(url: string): {
+  readonly username?: string;
+  readonly password?: string;
+  readonly db: number;
+  readonly tls?: Record<string, never>;
+} {
+  const parsed = new URL(url);
+  const db = Number(parsed.pathname.slice(1) || '0');
+  return {
+    ...(parsed.username === '' ? {} : { username: decodeURIComponent(parsed.username) }),
+    ...(parsed.password === '' ? {} : { password: decodeURIComponent(parsed.password) }),
+    db: Number.isInteger(db) ? db : 0,
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
 }
 
 /** Exponential reconnect backoff from 100 ms to the cap, with up to 20 % jitter. */
@@ -28,14 +51,28 @@ export function reconnectDelay(attempt: number, capMs: number, random: () => num
 export function createRedisConnection(options: RedisConnectionOptions): Redis {
   const cap = options.maxReconnectDelayMs ?? 5_000;
   const producer = options.role === 'producer';
-  return new Redis(options.url, {
+  const retryStrategy = (attempt: number): number => reconnectDelay(attempt, cap, Math.random);
+  const common = {
     maxRetriesPerRequest: producer ? 1 : null,
     enableOfflineQueue: !producer,
     connectTimeout: producer ? 5_000 : 10_000,
     connectionName: options.name,
-    retryStrategy: attempt => reconnectDelay(attempt, cap, Math.random),
+    retryStrategy,
     // The default for BullMQ; keyPrefix is forbidden by BullMQ and never set.
     enableReadyCheck: true,
+  };
+  const sentinel = options.sentinel;
+  if (sentinel === undefined) return new Redis(options.url, common);
+  return new Redis({
+    ...common,
+    ...primaryOptions(options.url),
+    name: sentinel.primaryName,
+    sentinels: sentinel.sentinels.map(({ host, port }) => ({ host, port })),
+    ...(sentinel.password === undefined ? {} : { sentinelPassword: sentinel.password }),
+    // Asking the sentinels again after a failover uses the same backoff as a lost connection.
+    sentinelRetryStrategy: retryStrategy,
+    // A primary that was demoted answers READONLY: drop the connection and ask the sentinels.
+    reconnectOnError: error => error.message.startsWith('READONLY'),
   });
 }
 

@@ -2,6 +2,7 @@
 // error that names every bad variable at once (never print-and-continue).
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
+import { parseSentinels, type SentinelConfig } from './redis-sentinels.ts';
 
 export type ConfigResult<T> =
   | { readonly ok: true; readonly config: T }
@@ -54,6 +55,8 @@ export interface CommonServiceVariables {
   /** Where Redis and the API server are: first in a schema, so their errors come first. */
   readonly connection: {
     readonly REDIS_URL: z.ZodString;
+    readonly REDIS_SENTINELS: z.ZodType<SentinelConfig | undefined, string | undefined>;
+    readonly REDIS_SENTINEL_PASSWORD: z.ZodOptional<z.ZodString>;
     readonly KUBECONFIG_PATH: z.ZodOptional<z.ZodString>;
   };
   /** The health server, log level and instance name: last. */
@@ -74,6 +77,19 @@ export function commonServiceVariables(healthPort: number): CommonServiceVariabl
           value => /^rediss?:\/\//.test(value) && URL.canParse(value),
           'must be a redis:// or rediss:// URL',
         ),
+      REDIS_SENTINELS: z
+        .string()
+        .optional()
+        .transform((value, ctx): SentinelConfig | undefined => {
+          if (value === undefined || value === '') return undefined;
+          const parsed = parseSentinels(value);
+          if ('error' in parsed) {
+            ctx.addIssue({ code: 'custom', message: parsed.error });
+            return z.NEVER;
+          }
+          return parsed;
+        }),
+      REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
       KUBECONFIG_PATH: z.string().min(1).optional(),
     },
     process: {
@@ -93,6 +109,12 @@ export function commonServiceDocs(options: {
   return {
     connection: [
       { name: 'REDIS_URL', description: 'redis:// or rediss:// URL, password included (required)' },
+      {
+        name: 'REDIS_SENTINELS',
+        description:
+          'name@host:port[,host:port…]: find the primary through Sentinel (REDIS_URL then gives only user, password, db, TLS)',
+      },
+      { name: 'REDIS_SENTINEL_PASSWORD', description: 'AUTH password of the sentinels, if any' },
       {
         name: 'KUBECONFIG',
         description: 'kubeconfig path(s); unset in a pod means in-cluster config',

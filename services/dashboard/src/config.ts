@@ -1,7 +1,11 @@
 // The dashboard's configuration from the environment: parsed once in main.ts, never read elsewhere.
+import { parseSentinels, withSentinelPassword } from '@stampede/runtime';
+import type { SentinelConfig } from '@stampede/runtime';
 
 export interface DashboardConfig {
   readonly redisUrl: string;
+  /** Find the Redis primary through these sentinels (REDIS_SENTINELS). */
+  readonly redisSentinel: SentinelConfig | undefined;
   readonly host: string;
   readonly port: number;
   /** Basic-auth credentials; required unless the dashboard binds to loopback only. */
@@ -16,6 +20,9 @@ export interface DashboardConfig {
 export const HELP = `stampede-dashboard: Bull Board over the stampede approval queue
 
   REDIS_URL               redis://[user:password@]host:port[/db]  (required)
+  REDIS_SENTINELS         name@host:port[,host:port…]: find the primary through Sentinel
+                          (REDIS_URL then gives only user, password, db and TLS)
+  REDIS_SENTINEL_PASSWORD AUTH password of the sentinels, if any
   DASHBOARD_HOST          address to bind (default 127.0.0.1)
   DASHBOARD_PORT          port (default 3000)
   DASHBOARD_USER          basic-auth user      } required unless DASHBOARD_HOST is a loopback
@@ -66,6 +73,21 @@ function check(errors: string[], ok: boolean, message: string): void {
   if (!ok) errors.push(message);
 }
 
+function parseSentinel(
+  env: Readonly<Record<string, string | undefined>>,
+  errors: string[],
+): SentinelConfig | undefined {
+  const text = env['REDIS_SENTINELS'] ?? '';
+  if (text === '') return undefined;
+  const parsed = parseSentinels(text);
+  if ('error' in parsed) {
+    errors.push(`REDIS_SENTINELS: ${parsed.error}`);
+    return undefined;
+  }
+  const password = env['REDIS_SENTINEL_PASSWORD'] ?? '';
+  return withSentinelPassword(parsed, password === '' ? undefined : password);
+}
+
 function optionalUrl(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value.replace(/\/+$/, '');
 }
@@ -97,10 +119,11 @@ export function loadConfig(
   );
   const credentials = parseCredentials(env, host, errors);
   const logLevel = parseLevel(env['LOG_LEVEL'], errors);
+  const redisSentinel = parseSentinel(env, errors);
   if (errors.length > 0) return { ok: false, errors };
   const readOnly = readOnlyText !== 'false';
   return {
     ok: true,
-    config: { redisUrl, host, port, credentials, readOnly, jaegerUiUrl, logLevel },
+    config: { redisUrl, redisSentinel, host, port, credentials, readOnly, jaegerUiUrl, logLevel },
   };
 }

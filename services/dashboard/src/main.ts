@@ -4,7 +4,7 @@ import { serve } from '@hono/node-server';
 import { Queue } from 'bullmq';
 import { APPROVAL_QUEUE, QUEUE_PREFIX } from '@stampede/contracts';
 import { createRedisConnection, redactRedisUrl } from '@stampede/queue';
-import { createLogger } from '@stampede/runtime';
+import { createLogger, sentinelsText } from '@stampede/runtime';
 import { createDashboardApp } from './app.ts';
 import { HELP, loadConfig } from './config.ts';
 
@@ -29,6 +29,7 @@ const logger = createLogger({
 
 const redis = createRedisConnection({
   url: config.redisUrl,
+  sentinel: config.redisSentinel,
   role: 'producer',
   name: 'stampede-dashboard',
 });
@@ -53,6 +54,7 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
       readOnly: config.readOnly,
       auth: config.credentials !== undefined,
       redis: redactRedisUrl(config.redisUrl),
+      sentinels: sentinelsText(config.redisSentinel),
     },
     'dashboard started',
   );

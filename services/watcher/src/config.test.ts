@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       ok: true,
       config: {
         redisUrl: 'rediss://:secret@redis:6380/0',
+        redisSentinel: undefined,
         kubeconfig: undefined,
         resyncIntervalMs: 30_000,
         relistIntervalMs: 600_000,
@@ -40,6 +41,27 @@ describe('loadConfig', () => {
         'LOG_LEVEL',
       ],
     );
+  });
+
+  it('finds Redis through Sentinel when REDIS_SENTINELS is set, with the sentinels password', () => {
+    const result = loadConfig({
+      REDIS_URL: 'redis://:secret@ignored:6379/2',
+      REDIS_SENTINELS: 'stampede@10.0.0.1:26379,10.0.0.2:26379',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+    });
+    assert.deepEqual(result.ok ? result.config.redisSentinel : result.errors, {
+      primaryName: 'stampede',
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: '10.0.0.2', port: 26379 },
+      ],
+      password: 'sentinel-secret',
+    });
+  });
+
+  it('names REDIS_SENTINELS when it is not name@host:port', () => {
+    const result = loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: '10.0.0.1:26379' });
+    assert.match(result.ok ? '' : (result.errors[0] ?? ''), /^REDIS_SENTINELS: must be name@/);
   });
 
   it('says REDIS_URL is required when it is missing', () => {

@@ -8,11 +8,14 @@ import {
   formatHelp,
   intVar,
   parseEnv,
+  withSentinelPassword,
 } from '@stampede/runtime';
-import type { ConfigResult, EnvDoc, LogLevel } from '@stampede/runtime';
+import type { ConfigResult, EnvDoc, LogLevel, SentinelConfig } from '@stampede/runtime';
 
 export interface WatcherConfig {
   readonly redisUrl: string;
+  /** Find the Redis primary through these sentinels (REDIS_SENTINELS). */
+  readonly redisSentinel: SentinelConfig | undefined;
   /** A kubeconfig path; unset means in-cluster, else $KUBECONFIG / ~/.kube/config. */
   readonly kubeconfig: string | undefined;
   /** Pending CSRs re-enqueued from the watch cache and the Node index re-synced, this often. */
@@ -39,6 +42,7 @@ const schema = z
   })
   .transform((env): WatcherConfig => ({
     redisUrl: env.REDIS_URL,
+    redisSentinel: withSentinelPassword(env.REDIS_SENTINELS, env.REDIS_SENTINEL_PASSWORD),
     kubeconfig: env.KUBECONFIG_PATH,
     resyncIntervalMs: env.RESYNC_INTERVAL_SECONDS * 1_000,
     relistIntervalMs: env.RELIST_INTERVAL_SECONDS * 1_000,

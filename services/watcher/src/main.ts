@@ -9,7 +9,7 @@ import {
   redactRedisUrl,
   waitForReady,
 } from '@stampede/queue';
-import { createLogger, startHealthServer } from '@stampede/runtime';
+import { createLogger, sentinelsText, startHealthServer } from '@stampede/runtime';
 import { activeTraceFields, addQueueDepth, createMetrics, startTracing } from '@stampede/telemetry';
 import type { Metrics } from '@stampede/telemetry';
 import { HELP, loadConfig } from './config.ts';
@@ -68,6 +68,7 @@ try {
   });
   const redis = createRedisConnection({
     url: config.redisUrl,
+    sentinel: config.redisSentinel,
     role: 'producer',
     name: 'stampede-watcher',
   });
@@ -75,7 +76,10 @@ try {
     metrics.redisErrors.inc();
     logger.warn({ err: error.message }, 'redis connection error');
   });
-  logger.info({ redis: redactRedisUrl(config.redisUrl) }, 'connecting to Redis');
+  logger.info(
+    { redis: redactRedisUrl(config.redisUrl), sentinels: sentinelsText(config.redisSentinel) },
+    'connecting to Redis',
+  );
   while (!stop.signal.aborted) {
     try {
       await waitForReady(redis, 10_000);

@@ -12,11 +12,14 @@ import {
   formatHelp,
   intVar as int,
   parseEnv,
+  withSentinelPassword,
 } from '@stampede/runtime';
-import type { ConfigResult, EnvDoc, LogLevel } from '@stampede/runtime';
+import type { ConfigResult, EnvDoc, LogLevel, SentinelConfig } from '@stampede/runtime';
 
 export interface WorkerConfig {
   readonly redisUrl: string;
+  /** Find the Redis primary through these sentinels (REDIS_SENTINELS). */
+  readonly redisSentinel: SentinelConfig | undefined;
   readonly kubeconfig: string | undefined;
   readonly policy: Policy;
   readonly policyFile: string | undefined;
@@ -120,6 +123,7 @@ export function loadConfig(
     ok: true,
     config: {
       redisUrl: e.REDIS_URL,
+      redisSentinel: withSentinelPassword(e.REDIS_SENTINELS, e.REDIS_SENTINEL_PASSWORD),
       kubeconfig: e.KUBECONFIG_PATH,
       policy: policy.config,
       policyFile: e.POLICY_FILE,

@@ -8,7 +8,7 @@ import {
   createRedisConnection,
   redactRedisUrl,
 } from '@stampede/queue';
-import { createLogger, startHealthServer } from '@stampede/runtime';
+import { createLogger, sentinelsText, startHealthServer } from '@stampede/runtime';
 import {
   activeTraceFields,
   createMetrics,
@@ -60,13 +60,22 @@ try {
       recordHttpClientSpan(tracing.tracer, call);
     },
   });
-  const redis = createRedisConnection({ url: config.redisUrl, role: 'worker', name: USER_AGENT });
+  const redis = createRedisConnection({
+    url: config.redisUrl,
+    sentinel: config.redisSentinel,
+    role: 'worker',
+    name: USER_AGENT,
+  });
   redis.on('error', (error: Error) => {
     metrics.redisErrors.inc();
     logger.warn({ err: error.message }, 'redis connection error');
   });
   logger.info(
-    { redis: redactRedisUrl(config.redisUrl), policyFile: config.policyFile ?? '(default policy)' },
+    {
+      redis: redactRedisUrl(config.redisUrl),
+      sentinels: sentinelsText(config.redisSentinel),
+      policyFile: config.policyFile ?? '(default policy)',
+    },
     'starting',
   );
   const worker = createApprovalWorker({
