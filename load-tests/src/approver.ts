@@ -91,8 +91,9 @@ export class RunningApprover {
       return new RunningApprover(spec, options, { baseline });
     }
     const redis = await startRedis({
-      // Production-like persistence (AOF, fsync once a second) rather than the tests' fsync-always.
-      extraArgs: ['--appendfsync', 'everysec'],
+      // As the shipped redis.conf: AOF with fsync once a second (not the tests' fsync-always), and
+      // job hashes kept in the compact listpack encoding.
+      extraArgs: ['--appendfsync', 'everysec', '--hash-max-listpack-value', '1024'],
       log: options.log,
     });
     const probe = new RedisProbe(redis.url);

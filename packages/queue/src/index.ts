@@ -13,7 +13,7 @@ export {
   clampPriority,
   createApprovalQueue,
 } from './producer.ts';
-export type { ApprovalQueue, EnqueueItem, JobRetention } from './producer.ts';
+export type { ApprovalQueue, EnqueueItem } from './producer.ts';
 export { backoffDelay, createApprovalWorker, retryDelay } from './worker.ts';
 export type {
   ApprovalProcessor,
@@ -21,6 +21,7 @@ export type {
   ApprovalWorkerOptions,
   BackoffOptions,
   JobContext,
+  JobRetention,
 } from './worker.ts';
 export { createAddressIndex } from './address-index.ts';
 export type {

@@ -27,15 +27,6 @@ export interface ApprovalQueue {
   close(): Promise<void>;
 }
 
-export interface JobRetention {
-  /** Seconds a completed job stays visible. Default 3 600. */
-  readonly completedAgeSeconds?: number;
-  /** Seconds a failed job stays visible. Default 86 400. */
-  readonly failedAgeSeconds?: number;
-  /** At most this many of each. Default 10 000. */
-  readonly count?: number;
-}
-
 const MAX_PRIORITY = 2_097_151;
 
 /**
@@ -57,41 +48,43 @@ export function clampPriority(priority: number | undefined): number {
  * Deduplication, not a custom jobId: the key lives only while the job is unfinished, so a completed
  * or failed job never blocks a later enqueue of a CSR that is still pending, and finished jobs can be
  * kept for inspection without that cost. A flushed Redis has no keys: the next enqueue creates jobs.
+ * Only what differs per job or has no queue-wide default is here: every option is stored in each
+ * job's hash, so retention is the worker's (worker.ts, JobRetention).
  */
-function jobOptions(item: EnqueueItem, retention: Required<JobRetention>): JobsOptions {
+function jobOptions(item: EnqueueItem): JobsOptions {
   return {
     deduplication: { id: deduplicationId(item.job.uid) },
     priority: clampPriority(item.priority),
     attempts: APPROVAL_ATTEMPTS,
     backoff: { type: APPROVAL_BACKOFF },
-    removeOnComplete: { age: retention.completedAgeSeconds, count: retention.count },
-    removeOnFail: { age: retention.failedAgeSeconds, count: retention.count },
   };
 }
+
+/**
+ * Entries kept in the queue's events stream. Nothing of ours reads it (no QueueEvents); BullMQ's
+ * default of 10 000 cost about 80 bytes per CSR of a large storm.
+ */
+export const EVENTS_STREAM_MAX_LEN = 1_000;
 
 /**
  * The producer. `connection` should be a producer connection (createRedisConnection role
  * `producer`): adds fail fast while Redis is down instead of piling up in memory.
  */
-export function createApprovalQueue(
-  connection: Redis,
-  retention: JobRetention = {},
-): ApprovalQueue {
-  const queue = new Queue<CsrJob>(APPROVAL_QUEUE, { connection, prefix: QUEUE_PREFIX });
-  const keep: Required<JobRetention> = {
-    completedAgeSeconds: retention.completedAgeSeconds ?? 3_600,
-    failedAgeSeconds: retention.failedAgeSeconds ?? 86_400,
-    count: retention.count ?? 10_000,
-  };
+export function createApprovalQueue(connection: Redis): ApprovalQueue {
+  const queue = new Queue<CsrJob>(APPROVAL_QUEUE, {
+    connection,
+    prefix: QUEUE_PREFIX,
+    streams: { events: { maxLen: EVENTS_STREAM_MAX_LEN } },
+  });
   return {
     queue,
     async enqueue(item) {
-      await queue.add(APPROVAL_JOB, item.job, jobOptions(item, keep));
+      await queue.add(APPROVAL_JOB, item.job, jobOptions(item));
     },
     async enqueueBulk(items) {
       if (items.length === 0) return;
       await queue.addBulk(
-        items.map(item => ({ name: APPROVAL_JOB, data: item.job, opts: jobOptions(item, keep) })),
+        items.map(item => ({ name: APPROVAL_JOB, data: item.job, opts: jobOptions(item) })),
       );
     },
     async counts() {

@@ -1,7 +1,7 @@
 // The consumer side: a BullMQ worker around a typed processor. This is the one place that maps the
 // processor's error classes (errors.ts) onto BullMQ's mechanisms, so a processor stays plain code.
 import { Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
-import type { Job } from 'bullmq';
+import type { Job, WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { APPROVAL_QUEUE, QUEUE_PREFIX, parseCsrJob } from '@stampede/contracts';
 import type { CsrJob } from '@stampede/contracts';
@@ -33,6 +33,16 @@ export interface BackoffOptions {
   readonly maxMs?: number;
 }
 
+/** How long finished jobs stay visible (Bull Board), applied by the worker that finishes them. */
+export interface JobRetention {
+  /** Seconds a completed job stays visible. Default 3 600. */
+  readonly completedAgeSeconds?: number;
+  /** Seconds a failed job stays visible. Default 86 400. */
+  readonly failedAgeSeconds?: number;
+  /** At most this many of each. Default 10 000. */
+  readonly count?: number;
+}
+
 export interface ApprovalWorkerOptions {
   /** A worker connection (createRedisConnection role `worker`: maxRetriesPerRequest null). */
   readonly connection: Redis;
@@ -51,6 +61,7 @@ export interface ApprovalWorkerOptions {
   /** BullMQ lock duration and stalled-check interval: a killed worker's jobs return to waiting
    * within about twice this. Default 30 000 ms. */
   readonly lockDurationMs?: number;
+  readonly retention?: JobRetention;
 }
 
 export interface ApprovalWorker {
@@ -137,6 +148,20 @@ function createRun(deps: RunDeps) {
   };
 }
 
+/**
+ * BullMQ's retention options. They live on the worker, not in each job's options, which BullMQ
+ * stores in every job's hash.
+ */
+function keepJobs(
+  retention: JobRetention,
+): Pick<WorkerOptions, 'removeOnComplete' | 'removeOnFail'> {
+  const count = retention.count ?? 10_000;
+  return {
+    removeOnComplete: { age: retention.completedAgeSeconds ?? 3_600, count },
+    removeOnFail: { age: retention.failedAgeSeconds ?? 86_400, count },
+  };
+}
+
 /** Starts a worker on the approval queue. */
 export function createApprovalWorker(options: ApprovalWorkerOptions): ApprovalWorker {
   const shutdown: Shutdown = { releasing: false };
@@ -156,6 +181,7 @@ export function createApprovalWorker(options: ApprovalWorkerOptions): ApprovalWo
       // Look for stalled jobs as often as a lock can expire, so a killed worker's jobs come back
       // within one to two lock durations.
       stalledInterval: options.lockDurationMs ?? 30_000,
+      ...keepJobs(options.retention ?? {}),
       ...(options.name === undefined ? {} : { name: options.name }),
       ...(options.limiter === undefined
         ? {}

@@ -17,7 +17,7 @@ import {
   createRedisConnection,
   waitForReady,
 } from '@stampede/queue';
-import type { ApprovalQueue, ApprovalWorker, JobContext } from '@stampede/queue';
+import type { ApprovalQueue, ApprovalWorker, JobContext, JobRetention } from '@stampede/queue';
 
 const noop = (): void => undefined;
 const silent = { debug: noop, info: noop, warn: noop, error: noop };
@@ -67,6 +67,7 @@ describe('approval queue on a real Redis', () => {
     handler: Handler,
     concurrency = 4,
     limiter?: { max: number; durationMs: number },
+    retention?: JobRetention,
   ): ApprovalWorker {
     const worker = createApprovalWorker({
       connection: workerConnection,
@@ -74,6 +75,7 @@ describe('approval queue on a real Redis', () => {
       logger: silent,
       concurrency,
       ...(limiter === undefined ? {} : { limiter }),
+      ...(retention === undefined ? {} : { retention }),
       backoff: { initialMs: 20, maxMs: 100 },
     });
     workers.push(worker);
@@ -109,6 +111,25 @@ describe('approval queue on a real Redis', () => {
     await until(async () => (await queue.counts())['completed'] === 1);
     await queue.enqueue({ job });
     await until(() => runs === 2);
+  });
+
+  it('keeps only as many finished jobs as the worker retains, with no retention in the jobs', async () => {
+    let runs = 0;
+    startWorker(
+      () => {
+        runs++;
+        return 'done';
+      },
+      1,
+      undefined,
+      { count: 2 },
+    );
+    const jobs = Array.from({ length: 5 }, () => ({ job: csrJob() }));
+    await queue.enqueueBulk(jobs);
+    await until(() => runs === 5);
+    await until(async () => (await queue.counts())['completed'] === 2);
+    const stored = await queue.queue.getJobs(['completed']);
+    assert.ok(stored.every(job => job.opts.removeOnComplete === undefined));
   });
 
   it('enqueues a CSR again once its earlier job failed', async () => {
