@@ -133,3 +133,27 @@ export function commonServiceDocs(options: {
     ],
   };
 }
+
+/**
+ * The first lines of every service's main.ts: `--help` (or `-h`) prints `help` and exits 0; a
+ * configuration with errors prints every one under the service's name and exits 2.
+ */
+export function configOrExit<T>(options: {
+  readonly service: string;
+  readonly help: string;
+  readonly argv: readonly string[];
+  readonly load: () => ConfigResult<T>;
+}): T {
+  if (options.argv.includes('--help') || options.argv.includes('-h')) {
+    process.stdout.write(options.help);
+    process.exit(0);
+  }
+  const loaded = options.load();
+  if (!loaded.ok) {
+    process.stderr.write(
+      `${options.service}: invalid configuration:\n  ${loaded.errors.join('\n  ')}\n`,
+    );
+    process.exit(2);
+  }
+  return loaded.config;
+}

@@ -4,23 +4,16 @@ import { serve } from '@hono/node-server';
 import { Queue } from 'bullmq';
 import { APPROVAL_QUEUE, QUEUE_PREFIX } from '@stampede/contracts';
 import { createRedisConnection, redactRedisUrl } from '@stampede/queue';
-import { createLogger, sentinelsText } from '@stampede/runtime';
+import { configOrExit, createLogger, sentinelsText } from '@stampede/runtime';
 import { createDashboardApp } from './app.ts';
 import { HELP, loadConfig } from './config.ts';
 
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-
-const loaded = loadConfig(process.env);
-if (!loaded.ok) {
-  process.stderr.write(
-    `stampede-dashboard: invalid configuration:\n  ${loaded.errors.join('\n  ')}\n`,
-  );
-  process.exit(2);
-}
-const config = loaded.config;
+const config = configOrExit({
+  service: 'stampede-dashboard',
+  help: HELP,
+  argv: process.argv,
+  load: () => loadConfig(process.env),
+});
 const logger = createLogger({
   service: 'stampede-dashboard',
   instance: process.env['POD_NAME'] ?? 'dashboard',

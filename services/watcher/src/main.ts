@@ -9,25 +9,18 @@ import {
   redactRedisUrl,
   waitForReady,
 } from '@stampede/queue';
-import { createLogger, sentinelsText, startHealthServer } from '@stampede/runtime';
+import { configOrExit, createLogger, sentinelsText, startHealthServer } from '@stampede/runtime';
 import { activeTraceFields, addQueueDepth, createMetrics, startTracing } from '@stampede/telemetry';
 import type { Metrics } from '@stampede/telemetry';
 import { HELP, loadConfig } from './config.ts';
 import { runWatcher } from './watcher.ts';
 
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-
-const loaded = loadConfig(process.env);
-if (!loaded.ok) {
-  process.stderr.write(
-    `stampede-watcher: invalid configuration:\n  ${loaded.errors.join('\n  ')}\n`,
-  );
-  process.exit(2);
-}
-const config = loaded.config;
+const config = configOrExit({
+  service: 'stampede-watcher',
+  help: HELP,
+  argv: process.argv,
+  load: () => loadConfig(process.env),
+});
 // Tracing first: spans are made from here on. OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 const tracing = startTracing({ serviceName: 'stampede-watcher', env: process.env });
 const metrics: Metrics = createMetrics({ service: 'stampede-watcher' });

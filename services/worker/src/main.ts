@@ -8,7 +8,7 @@ import {
   createRedisConnection,
   redactRedisUrl,
 } from '@stampede/queue';
-import { createLogger, sentinelsText, startHealthServer } from '@stampede/runtime';
+import { configOrExit, createLogger, sentinelsText, startHealthServer } from '@stampede/runtime';
 import {
   activeTraceFields,
   createMetrics,
@@ -20,19 +20,12 @@ import { createProcessCsr } from './process-csr.ts';
 
 const USER_AGENT = 'stampede-worker';
 
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-
-const loaded = loadConfig(process.env);
-if (!loaded.ok) {
-  process.stderr.write(
-    `stampede-worker: invalid configuration:\n  ${loaded.errors.join('\n  ')}\n`,
-  );
-  process.exit(2);
-}
-const config = loaded.config;
+const config = configOrExit({
+  service: 'stampede-worker',
+  help: HELP,
+  argv: process.argv,
+  load: () => loadConfig(process.env),
+});
 // Tracing first: spans are made from here on. OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 const tracing = startTracing({ serviceName: USER_AGENT, env: process.env });
 const metrics = createMetrics({ service: USER_AGENT });
