@@ -12,6 +12,10 @@
 # absolute path; progress goes to stderr. A cold build takes about 1-3 minutes on 2 cores.
 set -euo pipefail
 
+script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+# shellcheck source=lib/go-build-cached.sh
+source "$script_dir/lib/go-build-cached.sh"
+
 version="${STAMPEDE_COMPOSE_VERSION:-v5.6.0}" # needs Go >= 1.26.8 (its go.mod)
 module="github.com/docker/compose/v5"
 cache_root="${STAMPEDE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/stampede}"
@@ -26,24 +30,12 @@ fi
 mkdir -p "$dir"
 dir=$(cd -- "$dir" && pwd -P)
 bin="$dir/docker-compose"
-exec 9>"$dir/.lock"
-if ! flock -n 9; then
-  echo "build-compose: another build of $version is running; waiting for it…" >&2
-  flock 9
-fi
+lock_build compose "$version" "$dir"
 if [[ -x "$bin" ]]; then
   printf '%s\n' "$bin"
   exit 0
 fi
-
-if ! command -v go >/dev/null 2>&1; then
-  if [[ -x /usr/local/go/bin/go ]]; then
-    PATH="/usr/local/go/bin:$PATH"
-  else
-    echo "build-compose: 'go' not found in PATH (need Go >= 1.26.8)" >&2
-    exit 127
-  fi
-fi
+go_on_path compose # Go >= 1.26.8 (compose's go.mod)
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false"
 echo "build-compose: building docker compose $version from the Go module proxy…" >&2

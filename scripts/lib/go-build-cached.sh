@@ -1,4 +1,7 @@
 # shellcheck shell=bash
+# Shared by the scripts that build Go programs for the tests into the cache outside the checkout
+# (build-controlplane.sh, build-jaeger.sh; build-compose.sh uses go_on_path and lock_build).
+#
 # go_build_cached NAME SRC_DIR PACKAGE [LDFLAGS_FUNCTION]
 #
 # Builds (or reuses) one Go program from a small module under go/, cached outside the checkout and
@@ -45,23 +48,11 @@ go_build_cached() {
   # One builder per key; others wait, then reuse its result. The lock is released when the
   # subshell below exits, so a caller that sources this file keeps no descriptor open.
   (
-    exec 9>"$dir/.lock"
-    if ! flock -n 9; then
-      echo "build-$name: another build of $key is running; waiting for it…" >&2
-      flock 9
-    fi
+    lock_build "$name" "$key" "$dir"
     if [[ -f "$bin" && -x "$bin" ]]; then
       exit 0
     fi
-
-    if ! command -v go >/dev/null 2>&1; then
-      if [[ -x /usr/local/go/bin/go ]]; then
-        PATH="/usr/local/go/bin:$PATH"
-      else
-        echo "build-$name: 'go' not found in PATH (need Go >= 1.26 to build $src)" >&2
-        exit 127
-      fi
-    fi
+    go_on_path "$name"
 
     export GOTOOLCHAIN=local CGO_ENABLED=0
     # readonly: build exactly what go.mod/go.sum pin (never rewrites them);
@@ -123,4 +114,24 @@ go_build_cached() {
     printf 'build-%s: built %s (%s MiB) in %dm%02ds\n' "$name" "$bin" $(( $(stat -c %s "$bin") / 1048576 )) $((e / 60)) $((e % 60)) >&2
   ) || return $?
   printf '%s\n' "$bin"
+}
+
+# go_on_path NAME: puts Go on PATH (also when it is only at /usr/local/go) or fails with 127.
+go_on_path() {
+  if command -v go >/dev/null 2>&1; then return 0; fi
+  if [[ -x /usr/local/go/bin/go ]]; then
+    PATH="/usr/local/go/bin:$PATH"
+    return 0
+  fi
+  echo "build-$1: 'go' not found in PATH (need Go >= 1.26)" >&2
+  return 127
+}
+
+# lock_build NAME KEY DIR: one builder per key; the others wait on fd 9, then reuse its result.
+lock_build() {
+  exec 9>"$3/.lock"
+  if ! flock -n 9; then
+    echo "build-$1: another build of $2 is running; waiting for it…" >&2
+    flock 9
+  fi
 }
