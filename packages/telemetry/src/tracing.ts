@@ -129,6 +129,26 @@ export interface HttpCall {
   readonly durationMs: number;
 }
 
+/** `server.address` and `server.port` of an origin, parsed once per origin (a process has one). */
+const servers = new Map<string, Attributes>();
+
+function serverAttributes(origin: string): Attributes {
+  let attributes = servers.get(origin);
+  if (attributes === undefined) {
+    const url = URL.canParse(origin) ? new URL(origin) : undefined;
+    const defaultPort = url?.protocol === 'http:' ? 80 : 443;
+    attributes =
+      url === undefined
+        ? {}
+        : {
+            'server.address': url.hostname,
+            'server.port': url.port === '' ? defaultPort : Number(url.port),
+          };
+    servers.set(origin, attributes);
+  }
+  return attributes;
+}
+
 /**
  * A CLIENT span for an HTTP call that has already finished, under the active span, following the
  * OpenTelemetry HTTP client conventions: named by the method, `http.request.method`,
@@ -139,17 +159,10 @@ export interface HttpCall {
 export function recordHttpClientSpan(tracer: Tracer, call: HttpCall): void {
   // Outside a span (start-up, housekeeping) a lone call is not worth a trace of its own.
   if (trace.getActiveSpan() === undefined) return;
-  const url = URL.canParse(call.origin) ? new URL(call.origin) : undefined;
-  const defaultPort = url?.protocol === 'http:' ? 80 : 443;
   const failed = call.status === undefined || call.status >= 400;
   const attributes: Attributes = {
     'http.request.method': call.method,
-    ...(url === undefined
-      ? {}
-      : {
-          'server.address': url.hostname,
-          'server.port': url.port === '' ? defaultPort : Number(url.port),
-        }),
+    ...serverAttributes(call.origin),
     ...(call.status === undefined ? {} : { 'http.response.status_code': call.status }),
     ...(failed ? { 'error.type': call.status === undefined ? 'error' : String(call.status) } : {}),
   };
