@@ -2,15 +2,14 @@
 // Collector) for tests and the demo: an OTLP/HTTP receiver and the query API + UI on free loopback
 // ports, spans in memory. Only what we use is switched on: no gRPC receivers, no Jaeger/Zipkin
 // receivers, no sampling server, no self-telemetry ports, so nothing clashes with a second one.
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveJaegerBinary } from './binary.ts';
 import { ManagedProcess, ProcessExitedError, waitUntil } from './process.ts';
-import { unregisterDir } from './teardown.ts';
 import {
   freePort,
   isAddressInUse,
-  keepTempDirs,
+  removeTempDir,
   makeTempDir,
   stderrLogger,
   type Logger,
@@ -225,10 +224,7 @@ export class Jaeger {
   /** Stops Jaeger and deletes its directory (unless STAMPEDE_HARNESS_KEEP=1). */
   async stop(): Promise<void> {
     await this.#proc?.stop();
-    if (!keepTempDirs()) {
-      rmSync(this.dir, { recursive: true, force: true });
-      unregisterDir(this.dir);
-    }
+    removeTempDir(this.dir);
   }
 }
 

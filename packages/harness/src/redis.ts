@@ -1,15 +1,13 @@
 // A private redis-server for one test file: loopback, free port, AOF with fsync on every write
 // (so a SIGKILL loses nothing that was acknowledged), no RDB snapshots, and no eviction (BullMQ
 // requires noeviction).
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, ProcessExitedError, waitUntil } from './process.ts';
 import { redisCommand, type RespValue } from './resp.ts';
-import { unregisterDir } from './teardown.ts';
 import {
   freePort,
   isAddressInUse,
-  keepTempDirs,
+  removeTempDir,
   makeTempDir,
   stderrLogger,
   type Logger,
@@ -138,10 +136,7 @@ export class RedisServer {
   async stop(): Promise<void> {
     await this.#proc?.stop();
     this.#removed = true;
-    if (!keepTempDirs()) {
-      rmSync(this.dir, { recursive: true, force: true });
-      unregisterDir(this.dir);
-    }
+    removeTempDir(this.dir);
   }
 }
 

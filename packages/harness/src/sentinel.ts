@@ -1,11 +1,10 @@
 // A private Redis Sentinel watching one primary, for failover tests: loopback, a free port, quorum 1,
 // and short timers (the primary is declared down after 1 s) so a failover takes seconds, not minutes.
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, waitUntil } from './process.ts';
 import { redisCommand } from './resp.ts';
-import { unregisterDir } from './teardown.ts';
-import { freePort, keepTempDirs, makeTempDir, stderrLogger, type Logger } from './util.ts';
+import { freePort, makeTempDir, removeTempDir, stderrLogger, type Logger } from './util.ts';
 
 export interface SentinelOptions {
   /** The primary to monitor, on 127.0.0.1. */
@@ -99,9 +98,6 @@ export class RedisSentinel {
 
   async stop(): Promise<void> {
     await this.#proc.stop();
-    if (!keepTempDirs()) {
-      rmSync(this.dir, { recursive: true, force: true });
-      unregisterDir(this.dir);
-    }
+    removeTempDir(this.dir);
   }
 }

@@ -1,9 +1,9 @@
 // Small shared helpers: free ports, temp dirs, progress lines.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registerDir } from './teardown.ts';
+import { registerDir, unregisterDir } from './teardown.ts';
 
 /**
  * A port that was free a moment ago. Another process can still take it before our child binds
@@ -34,6 +34,13 @@ export function makeTempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `stampede-${prefix}-`));
   if (!keepTempDirs()) registerDir(dir);
   return dir;
+}
+
+/** Deletes a dir made by makeTempDir and forgets it (unless STAMPEDE_HARNESS_KEEP=1). */
+export function removeTempDir(dir: string): void {
+  if (keepTempDirs()) return;
+  rmSync(dir, { recursive: true, force: true });
+  unregisterDir(dir);
 }
 
 export type Logger = (line: string) => void;
