@@ -46,6 +46,7 @@ const facts: Facts = {
   },
   claimants: { state: 'known', value: () => [] },
   authorization: { state: 'known', value: { allowed: true, reason: '' } },
+  serviceRanges: { state: 'known', value: ['10.96.0.0/12', 'fd00:10:96::/112'] },
 };
 
 const ecdsa = request(

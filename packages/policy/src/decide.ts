@@ -8,11 +8,12 @@ import type { CsrRequest, Decision, Facts, SignatureVerifier } from './types.ts'
  * Decides one kubelet-serving CSR (design/policy.md):
  * 1. triage (rules 1–2): another signer, or already settled → `ignore`;
  * 2. parse `spec.request` (a request above maxRequestBytes is not parsed at all);
- * 3. every fact-free rule (3–13, 15, and the allow-lists of 14) → `deny` with all violations at once,
- *    even while the Node is missing;
+ * 3. every fact-free rule (3–13 but the Service ranges, 15, and the allow-lists of 14) → `deny` with
+ *    all violations at once, even while the Node is missing;
  * 4. facts: a fact `unavailable` → `retry`; the Node absent → `retry` until `nodeGraceSeconds` after
  *    the CSR's creation, then `deny NodeNotFound`;
- * 5. the rules that read facts (ownership, contested SANs, SubjectAccessReview) → `deny` or `approve`.
+ * 5. the rules that read facts (Service IP ranges, ownership, contested SANs, SubjectAccessReview)
+ *    → `deny` or `approve`.
  *
  * `facts` need only hold what `requiredFacts()` lists. The verifier is called at most once, and only
  * for an algorithm and key the policy allows.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hostnameProblem, isDns1123Subdomain, normaliseDnsName } from './dns.ts';
+import { hostnameProblem, isDns1123Subdomain, isIpLiteralName, normaliseDnsName } from './dns.ts';
 
 describe('normaliseDnsName', () => {
   const cases: [string, string, string][] = [
@@ -69,6 +69,26 @@ describe('isDns1123Subdomain', () => {
   for (const [name, expected] of cases) {
     it(`${expected ? 'accepts' : 'refuses'} ${JSON.stringify(name.length > 20 ? `${name.length} chars` : name)}`, () => {
       assert.equal(isDns1123Subdomain(name), expected);
+    });
+  }
+});
+
+describe('isIpLiteralName (RFC 1123 §2.1: the last label of a host name is never all digits)', () => {
+  const cases: [string, boolean][] = [
+    ['10.0.0.11', true],
+    ['167772171', true],
+    ['node.123', true],
+    ['0', true],
+    ['010.000.000.010', true],
+    ['node-a', false],
+    ['10.0.0.11.nip.example', false],
+    ['node.123a', false],
+    ['node.1-2', false],
+    ['ip-10-0-0-1', false],
+  ];
+  for (const [name, expected] of cases) {
+    it(`${expected ? 'takes' : 'does not take'} ${name} for an IP literal`, () => {
+      assert.equal(isIpLiteralName(name), expected);
     });
   }
 });

@@ -33,3 +33,12 @@ export function hostnameProblem(name: string): string | undefined {
 export function isDns1123Subdomain(name: string): boolean {
   return name.length > 0 && name.length <= 253 && SUBDOMAIN.test(name);
 }
+
+/**
+ * Whether a name (already normalised) ends in an all-digit label: `10.0.0.11`, `167772171`,
+ * `node.123`. RFC 1123 §2.1 keeps host names apart from dotted-decimal addresses by the top-level
+ * label, which is never all digits; a client that meets such a name may well read it as an address.
+ */
+export function isIpLiteralName(name: string): boolean {
+  return /^[0-9]+$/.test(name.slice(name.lastIndexOf('.') + 1));
+}

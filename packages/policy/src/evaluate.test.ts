@@ -203,6 +203,7 @@ describe('decision messages', () => {
     for (const check of [
       'Node exists',
       'signature',
+      'Service IP ranges',
       'subject',
       'usages',
       'ownership',
@@ -310,16 +311,16 @@ describe('requiredFacts', () => {
     assert.ok(loaded.ok);
     return loaded.policy;
   };
-  it('asks for the Node, the address index and a SubjectAccessReview by default', () => {
+  it('asks for the Node, the Service ranges, the address index and a SubjectAccessReview by default', () => {
     assert.deepEqual(requiredFacts(csrRequest(), defaultPolicy), {
       nodeName: 'node-a',
-      facts: ['node', 'claimants', 'authorization'],
+      facts: ['node', 'serviceRanges', 'claimants', 'authorization'],
     });
   });
   it('does not ask for a SubjectAccessReview when it is switched off', () => {
     assert.deepEqual(
       requiredFacts(csrRequest(), policy({ subjectAccessReview: { enabled: false } })).facts,
-      ['node', 'claimants'],
+      ['node', 'serviceRanges', 'claimants'],
     );
   });
   it('does not ask for the address index in allow-lists-only mode', () => {
@@ -328,7 +329,13 @@ describe('requiredFacts', () => {
         csrRequest(),
         policy({ ownership: { mode: 'allow-lists-only', allowedIpCidrs: ['10.0.0.0/8'] } }),
       ).facts,
-      ['node', 'authorization'],
+      ['node', 'serviceRanges', 'authorization'],
+    );
+  });
+  it('does not ask for the Service ranges when reserved.serviceRanges is off', () => {
+    assert.deepEqual(
+      requiredFacts(csrRequest(), policy({ reserved: { serviceRanges: false } })).facts,
+      ['node', 'claimants', 'authorization'],
     );
   });
   it('names no Node for a username that is not a node identity', () => {

@@ -5,12 +5,15 @@
 import { checks } from './checks/index.ts';
 import { nodeNameFromUsername } from './checks/requester.ts';
 import { requestedSans } from './checks/sans.ts';
+import { readServiceRanges } from './checks/service-ranges.ts';
 import { show, violation } from './checks/context.ts';
 import type { Check, CheckContext, CheckResult, FactContext } from './checks/context.ts';
+import type { Cidr } from './ip.ts';
 import type { Policy } from './policy.ts';
 import type {
   CsrRequest,
   Decision,
+  Fact,
   FactName,
   Facts,
   NodeFact,
@@ -136,8 +139,27 @@ function resolveNode(ctx: CheckContext, facts: Facts): NodeFact | Decision {
   }
 }
 
-function factContext(ctx: CheckContext, node: NodeFact, facts: Facts): FactContext {
-  const { claimants, authorization } = facts;
+/**
+ * The facts the rows read, in the form they read them: the Service ranges parsed, and every
+ * `unavailable` reason already safe to print (the shell's reasons escaped by `show`).
+ */
+interface RowFacts {
+  readonly claimants: Facts['claimants'];
+  readonly authorization: Facts['authorization'];
+  readonly serviceRanges: Fact<readonly Cidr[]>;
+}
+
+const shown = <T>(fact: Fact<T>): Fact<T> =>
+  fact.state === 'unavailable' ? { state: 'unavailable', reason: show(fact.reason) } : fact;
+
+const rowFacts = (facts: Facts): RowFacts => ({
+  claimants: shown(facts.claimants),
+  authorization: shown(facts.authorization),
+  serviceRanges: readServiceRanges(shown(facts.serviceRanges)),
+});
+
+function factContext(ctx: CheckContext, node: NodeFact, facts: RowFacts): FactContext {
+  const { claimants, authorization, serviceRanges } = facts;
   return {
     ...ctx,
     node,
@@ -150,21 +172,29 @@ function factContext(ctx: CheckContext, node: NodeFact, facts: Facts): FactConte
             throw new Error('claimants read without being declared in needs');
           },
     authorization: authorization.state === 'known' ? authorization.value : undefined,
+    serviceRanges: serviceRanges.state === 'known' ? serviceRanges.value : undefined,
   };
 }
 
-function missingFact(facts: Facts, fact: FactName): Violation | undefined {
+/** The retry reason of each fact a row may read (the Node has its own, in resolveNode). */
+const UNAVAILABLE: Readonly<Record<keyof RowFacts, string>> = {
+  claimants: 'ClaimantsUnavailable',
+  authorization: 'AuthorizationUnavailable',
+  serviceRanges: 'ServiceRangesUnavailable',
+};
+
+function missingFact(facts: RowFacts, fact: FactName): Violation | undefined {
+  if (fact === 'node') return undefined;
   const value = facts[fact];
-  if (fact === 'node' || value.state === 'known') return undefined;
-  const why = value.state === 'unavailable' ? show(value.reason) : 'not reported';
-  const code = fact === 'claimants' ? 'ClaimantsUnavailable' : 'AuthorizationUnavailable';
-  return violation(code, `${fact} unavailable: ${why}`);
+  if (value.state === 'known') return undefined;
+  const why = value.state === 'unavailable' ? value.reason : 'not reported';
+  return violation(UNAVAILABLE[fact], `${fact} unavailable: ${why}`);
 }
 
 /** Runs each enabled fact row whose facts are known; returns the retry for the first missing fact. */
 function runFactRows(
   ctx: FactContext,
-  facts: Facts,
+  facts: RowFacts,
   violations: Violation[],
   passed: string[],
 ): Decision | undefined {
@@ -201,7 +231,8 @@ export function evaluate(input: EvaluateInput): Decision {
   const node = resolveNode(ctx, facts);
   if ('kind' in node) return node;
   const passed = requestRows.map(row => row.name);
-  const pending = runFactRows(factContext(ctx, node, facts), facts, violations, passed);
+  const read = rowFacts(facts);
+  const pending = runFactRows(factContext(ctx, node, read), read, violations, passed);
   const noAddressesYet =
     node.addresses.length === 0 && violations.some(v => v.code === 'SanNotOwned');
   if (noAddressesYet && pastGraceMs(request, policy, facts) <= 0) {

@@ -11,12 +11,18 @@ export {
 } from './evaluate.ts';
 export type { EvaluateInput, RequiredFacts } from './evaluate.ts';
 export { defaultPolicy, loadPolicy, policyConfigSchema } from './policy.ts';
-export type { LoadPolicyResult, OwnershipMode, Policy, PolicyConfig } from './policy.ts';
-export { checks, nodeNameFromUsername } from './checks/index.ts';
+export type {
+  LoadPolicyResult,
+  OwnershipMode,
+  Policy,
+  PolicyConfig,
+  ReservedIp,
+} from './policy.ts';
+export { checks, nodeNameFromUsername, readServiceRanges } from './checks/index.ts';
 export type { Check, CheckContext, CheckResult, FactContext } from './checks/index.ts';
 export { reportedAddressKeys } from './checks/ownership.ts';
 export { normaliseDnsName } from './dns.ts';
-export { parseIp } from './ip.ts';
+export { parseIp, parseIpSloppy } from './ip.ts';
 export {
   addressIndex,
   csrRequestFromObject,

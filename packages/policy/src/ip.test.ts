@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   cidrContains,
+  embeddedIpv4,
   formatIpBytes,
   parseCidr,
   parseIp,
   parseIpOrCidr,
+  parseIpOrCidrSloppy,
+  parseIpSloppy,
   specialIpClass,
 } from './ip.ts';
 
@@ -142,5 +145,87 @@ describe('formatIpBytes', () => {
   it('does not fold an IPv4-mapped address given as 16 bytes', () => {
     const bytes = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1]);
     assert.equal(formatIpBytes(bytes), '::ffff:a00:1');
+  });
+});
+
+describe('parseIpSloppy (k8s.io/utils/net ParseIPSloppy: leading zeros read as decimal)', () => {
+  const cases: [string, string, string | undefined][] = [
+    ['reads a canonical address as parseIp does', '10.0.0.1', '10.0.0.1'],
+    ['reads zero-padded octets as decimal, never octal', '010.000.000.010', '10.0.0.10'],
+    ['reads many leading zeros', '0000010.0.0.1', '10.0.0.1'],
+    ['reads an all-zero octet', '10.00.000.1', '10.0.0.1'],
+    ['reads zeros in the IPv4 tail of IPv4-mapped IPv6', '::ffff:010.0.0.1', '10.0.0.1'],
+    ['reads zeros in the IPv4 tail of other IPv6', '64:ff9b::010.0.0.1', '64:ff9b::a00:1'],
+    ['reads IPv6 as parseIp does', 'FD00::A', 'fd00::a'],
+    ['refuses an octet above 255 after the zeros', '10.0.0.0256', undefined],
+    ['refuses hex octets', '0x0a.0.0.1', undefined],
+    ['refuses three octets', '010.0.1', undefined],
+    ['refuses a name', 'node-a', undefined],
+    ['refuses a zone', 'fe80::1%eth0', undefined],
+  ];
+  for (const [name, input, expected] of cases) {
+    it(`${name} (${input})`, () => {
+      assert.equal(parseIpSloppy(input)?.text, expected);
+    });
+  }
+});
+
+describe('parseIpOrCidrSloppy (a Service range as Kubernetes reads it)', () => {
+  const cases: [string, string, string | undefined][] = [
+    ['reads a CIDR', '10.96.0.0/12', '10.96.0.0/12'],
+    ['reads an IPv6 CIDR canonically', 'FD00:10:96:0::/112', 'fd00:10:96::/112'],
+    ['reads a single address as a host prefix', '10.96.0.1', '10.96.0.1/32'],
+    ['clears host bits, as Go’s net.ParseCIDR does', '10.96.0.1/12', '10.96.0.0/12'],
+    ['reads zero-padded octets and prefix length as decimal', '010.096.0.0/012', '10.96.0.0/12'],
+    ['reads a zero-padded IPv6 prefix length', 'fd00::/064', 'fd00::/64'],
+    ['reads a zero-padded single address', '010.096.000.001', '10.96.0.1/32'],
+    ['refuses a prefix longer than the address', '10.96.0.0/33', undefined],
+    ['refuses an empty prefix length', '10.96.0.0/', undefined],
+    ['refuses two prefix lengths', '10.96.0.0/12/12', undefined],
+    ['refuses an empty string', '', undefined],
+    ['refuses a name', 'kubernetes', undefined],
+  ];
+  for (const [name, input, expected] of cases) {
+    it(`${name} (${JSON.stringify(input)})`, () => {
+      const parsed = parseIpOrCidrSloppy(input);
+      assert.equal('cidr' in parsed ? parsed.cidr.text : undefined, expected);
+      if (!('cidr' in parsed)) assert.equal(parsed.error, 'is not an IP address or CIDR');
+    });
+  }
+});
+
+describe('embeddedIpv4', () => {
+  const cases: [string, string, string | undefined][] = [
+    ['finds an IPv4-compatible address', '::10.0.0.1', 'IPv4-compatible ::/96 10.0.0.1'],
+    ['finds a NAT64 address', '64:ff9b::192.0.2.33', 'NAT64 64:ff9b::/96 192.0.2.33'],
+    [
+      'finds a NAT64 local-use address',
+      '64:ff9b:1:c000:2:2100::',
+      'NAT64 local-use 64:ff9b:1::/48 -',
+    ],
+    ['finds a 6to4 address', '2002:c000:221::1', '6to4 2002::/16 192.0.2.33'],
+    ['does not take :: for IPv4-compatible', '::', undefined],
+    ['does not take ::1 for IPv4-compatible', '::1', undefined],
+    ['takes ::2 for IPv4-compatible', '::2', 'IPv4-compatible ::/96 0.0.0.2'],
+    ['leaves IPv4-mapped to the folding (it parses as IPv4)', '::ffff:10.0.0.1', undefined],
+    ['ignores an ordinary IPv6 address', '2001:db8::1', undefined],
+    ['ignores an address just outside ::/96', '::1:0:0:1', undefined],
+    ['ignores an IPv4 address', '10.0.0.1', undefined],
+  ];
+  for (const [name, address, expected] of cases) {
+    it(`${name} (${address})`, () => {
+      const parsed = parseIp(address);
+      assert.ok(parsed);
+      const found = embeddedIpv4(parsed);
+      assert.equal(found && `${found.label} ${found.range} ${found.ipv4 ?? '-'}`, expected);
+    });
+  }
+});
+
+describe('parseCidr with host bits masked', () => {
+  it('clears host bits when asked to', () => {
+    const parsed = parseCidr('10.0.0.1/8', 'mask');
+    assert.ok('cidr' in parsed);
+    assert.equal(parsed.cidr.text, '10.0.0.0/8');
   });
 });

@@ -131,8 +131,14 @@ export function parseIp(text: string): IpAddress | undefined {
   return { bytes, text: formatIpBytes(bytes) };
 }
 
-/** Parses `address/length`. Host bits must be zero, so a typo like `10.0.0.1/8` is caught at load. */
-export function parseCidr(text: string): { cidr: Cidr } | { error: string } {
+/**
+ * Parses `address/length`. Host bits must be zero, so a typo like `10.0.0.1/8` is caught at load;
+ * `hostBits: 'mask'` clears them instead, as Go's net.ParseCIDR does.
+ */
+export function parseCidr(
+  text: string,
+  hostBits: 'refuse' | 'mask' = 'refuse',
+): { cidr: Cidr } | { error: string } {
   const slash = text.indexOf('/');
   if (slash < 0) return { error: 'missing /prefix-length' };
   const address = text.slice(0, slash);
@@ -146,7 +152,9 @@ export function parseCidr(text: string): { cidr: Cidr } | { error: string } {
   if (prefixLength > bytes.length * 8) return { error: `prefix length ${lengthText} is too long` };
   const masked = maskBytes(bytes, prefixLength);
   const canonical = `${formatIpBytes(masked)}/${prefixLength}`;
-  if (!bytesEqual(masked, bytes)) return { error: `host bits are set; did you mean ${canonical}?` };
+  if (hostBits === 'refuse' && !bytesEqual(masked, bytes)) {
+    return { error: `host bits are set; did you mean ${canonical}?` };
+  }
   return { cidr: { bytes: masked, prefixLength, text: canonical } };
 }
 
@@ -183,6 +191,51 @@ export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
   return ((ip.bytes[whole] ?? 0) & mask) === (cidr.bytes[whole] ?? 0);
 }
 
+/**
+ * Strips the leading zeros of a trailing dotted quad (`010.000.000.010` → `10.0.0.10`,
+ * `::ffff:010.0.0.1` → `::ffff:10.0.0.1`), as k8s.io/utils/net's ParseIPSloppy does before it
+ * calls Go's net.ParseIP: the zeros are dropped, so the octets are read as decimal, never octal.
+ * Anything else is returned unchanged. Written without a backtracking regex: Node addresses are
+ * free-form strings.
+ */
+function stripV4Zeros(text: string): string {
+  const colon = text.lastIndexOf(':');
+  const parts = text.slice(colon + 1).split('.');
+  if (parts.length !== 4 || !parts.every(part => /^[0-9]+$/.test(part))) return text;
+  const stripped = parts.map(part => part.replace(/^0+(?=[0-9])/, ''));
+  return `${text.slice(0, colon + 1)}${stripped.join('.')}`;
+}
+
+/**
+ * Parses an address the way the kubelet and the API server read one (k8s.io/utils/net
+ * ParseIPSloppy): like `parseIp`, except that IPv4 octets may carry leading zeros, read as decimal.
+ * Only for addresses Kubernetes itself stored as text (a Node's status.addresses, Service IPs);
+ * never for SANs, which the request holds as bytes.
+ */
+export function parseIpSloppy(text: string): IpAddress | undefined {
+  return parseIp(text) ?? parseIp(stripV4Zeros(text));
+}
+
+/**
+ * An address or a CIDR read the way Kubernetes reads a Service IP range (ParseIPSloppy,
+ * ParseCIDRSloppy): leading zeros in IPv4 octets and in the prefix length are dropped, and host bits
+ * are cleared as Go's net.ParseCIDR clears them (`10.96.0.1/12` is the range 10.96.0.0/12). A bare
+ * address becomes a /32 or /128.
+ */
+export function parseIpOrCidrSloppy(text: string): { cidr: Cidr } | { error: string } {
+  const slash = text.indexOf('/');
+  if (slash < 0) {
+    const ip = parseIpSloppy(text);
+    if (ip === undefined) return { error: 'is not an IP address or CIDR' };
+    const prefixLength = ip.bytes.length * 8;
+    return { cidr: { bytes: ip.bytes, prefixLength, text: `${ip.text}/${prefixLength}` } };
+  }
+  const address = stripV4Zeros(text.slice(0, slash));
+  const length = text.slice(slash + 1).replace(/^0+(?=[0-9])/, '');
+  const parsed = parseCidr(`${address}/${length}`, 'mask');
+  return 'cidr' in parsed ? parsed : { error: 'is not an IP address or CIDR' };
+}
+
 /** Address classes no kubelet serving certificate may name (rule 12). */
 const SPECIAL_RANGES: readonly { readonly cidr: string; readonly label: string }[] = [
   { cidr: '0.0.0.0/32', label: 'unspecified' },
@@ -207,4 +260,52 @@ const SPECIAL: readonly { readonly cidr: Cidr; readonly label: string }[] = SPEC
 /** `loopback`, `unspecified`, `link-local`, `multicast` or `broadcast`, or undefined for other addresses. */
 export function specialIpClass(ip: IpAddress): string | undefined {
   return SPECIAL.find(range => cidrContains(range.cidr, ip))?.label;
+}
+
+/**
+ * IPv6 forms that carry an IPv4 address inside them (rule 12). IPv4-mapped `::ffff:0:0/96` is not
+ * here: parseIp folds it to the IPv4 address itself, so every rule sees that address. These others
+ * would reach a client as a route to the IPv4 address while rules 13 and 14 saw only an IPv6 one.
+ * `offset`: where the IPv4 address sits, when the prefix fixes it (the NAT64 local-use /48 may be
+ * used with several RFC 6052 prefix lengths, so it does not).
+ */
+const EMBEDDED_V4_RANGES: readonly {
+  readonly cidr: string;
+  readonly label: string;
+  readonly offset: number | undefined;
+}[] = [
+  { cidr: '::/96', label: 'IPv4-compatible', offset: 12 },
+  { cidr: '64:ff9b::/96', label: 'NAT64', offset: 12 },
+  { cidr: '64:ff9b:1::/48', label: 'NAT64 local-use', offset: undefined },
+  { cidr: '2002::/16', label: '6to4', offset: 2 },
+];
+
+const EMBEDDED_V4 = EMBEDDED_V4_RANGES.map(range => {
+  const parsed = parseCidr(range.cidr);
+  if (!('cidr' in parsed)) throw new Error(`bad built-in range ${range.cidr}`);
+  return { ...range, cidr: parsed.cidr };
+});
+
+export interface EmbeddedIpv4 {
+  /** `IPv4-compatible`, `NAT64`, `NAT64 local-use` or `6to4`. */
+  readonly label: string;
+  /** The prefix, e.g. `64:ff9b::/96`. */
+  readonly range: string;
+  /** The embedded IPv4 address, when the prefix fixes where it sits. */
+  readonly ipv4: string | undefined;
+}
+
+/**
+ * The IPv4 address an IPv6 address embeds (IPv4-compatible, NAT64, 6to4), or undefined. `::` and
+ * `::1` lie inside `::/96` but are the unspecified and loopback addresses, not IPv4-compatible ones.
+ */
+export function embeddedIpv4(ip: IpAddress): EmbeddedIpv4 | undefined {
+  const range = EMBEDDED_V4.find(r => cidrContains(r.cidr, ip));
+  if (range === undefined) return undefined;
+  const { offset } = range;
+  const ipv4 = offset === undefined ? undefined : ip.bytes.slice(offset, offset + 4).join('.');
+  if (range.label === 'IPv4-compatible' && (ipv4 === '0.0.0.0' || ipv4 === '0.0.0.1')) {
+    return undefined;
+  }
+  return { label: range.label, range: range.cidr.text, ipv4 };
 }

@@ -265,4 +265,34 @@ describe('nodeFactFromObject and nodeFactsFromObject', () => {
     );
     assert.deepEqual(index('ip:10.9.9.9'), []);
   });
+
+  it('indexes every address of a Node that reports more than 64 (there is no cap)', () => {
+    const many = Array.from({ length: 70 }, (_, i) => ({
+      type: 'InternalIP',
+      address: `10.1.0.${i + 1}`,
+    }));
+    const node = nodeFactFromObject(nodeObject('node-big', many));
+    assert.ok(node.ok);
+    const index = addressIndex([node.value]);
+    for (const i of [1, 64, 65, 70]) {
+      assert.deepEqual(
+        index(`ip:10.1.0.${i}`).map(c => c.node),
+        ['node-big'],
+        `address ${i}`,
+      );
+    }
+  });
+
+  it('indexes a zero-padded Hostname under the address the kubelet reads', () => {
+    const node = nodeFactFromObject(
+      nodeObject('node-z', [{ type: 'Hostname', address: '010.000.000.010' }]),
+    );
+    assert.ok(node.ok);
+    const index = addressIndex([node.value]);
+    assert.deepEqual(
+      index('ip:10.0.0.10').map(c => c.node),
+      ['node-z'],
+    );
+    assert.deepEqual(index('dns:010.000.000.010'), []);
+  });
 });

@@ -90,11 +90,17 @@ describe('loadPolicy defaults', () => {
       },
     ],
     [
-      'reserves localhost and the kubernetes Service names',
+      'reserves localhost, the kubernetes Service names and the cloud metadata name',
       () => {
         assert.deepEqual(
           [...p.reserved.names],
-          ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
+          [
+            'localhost',
+            'kubernetes',
+            'kubernetes.default',
+            'kubernetes.default.svc',
+            'metadata.google.internal',
+          ],
         );
       },
     ],
@@ -105,9 +111,24 @@ describe('loadPolicy defaults', () => {
       },
     ],
     [
-      'reserves no IP until one is configured',
+      'reserves the IPv6 cloud metadata address, as a built-in',
       () => {
-        assert.deepEqual(p.reserved.ips, []);
+        assert.deepEqual(
+          p.reserved.ips.map(r => [r.cidr.text, r.source]),
+          [['fd00:ec2::254/128', 'built-in']],
+        );
+      },
+    ],
+    [
+      'reserves the cluster’s Service IP ranges',
+      () => {
+        assert.equal(p.reserved.serviceRanges, true);
+      },
+    ],
+    [
+      'denies IPv6 forms that embed an IPv4 address',
+      () => {
+        assert.equal(p.reserved.embeddedIpv4, true);
       },
     ],
     [
@@ -160,12 +181,53 @@ describe('loadPolicy compiles what it can at load', () => {
     const p = load({ ownership: { allowedDnsSuffixes: ['.Compute.Internal.'] } });
     assert.deepEqual(p.ownership.allowedDnsSuffixes, ['compute.internal']);
   });
-  it('reads single reserved IPs as host prefixes', () => {
+  it('reads single reserved IPs as host prefixes, after the built-in one', () => {
     const p = load({ reserved: { ips: ['10.96.0.1', '10.96.0.0/12'] } });
     assert.deepEqual(
-      p.reserved.ips.map(c => c.text),
-      ['10.96.0.1/32', '10.96.0.0/12'],
+      p.reserved.ips.map(r => [r.cidr.text, r.source]),
+      [
+        ['fd00:ec2::254/128', 'built-in'],
+        ['10.96.0.1/32', 'reserved.ips'],
+        ['10.96.0.0/12', 'reserved.ips'],
+      ],
     );
+  });
+  it('adds configured reserved names and suffixes to the built-ins, never replacing them', () => {
+    const p = load({ reserved: { names: ['Vault.Example.'], nameSuffixes: ['.internal'] } });
+    assert.ok(p.reserved.names.has('localhost'));
+    assert.ok(p.reserved.names.has('metadata.google.internal'));
+    assert.ok(p.reserved.names.has('vault.example'));
+    assert.deepEqual(p.reserved.nameSuffixes, [
+      '.localhost',
+      '.svc',
+      '.internal',
+      '.svc.cluster.local',
+    ]);
+  });
+  it('removes only the built-ins named in reserved.removeBuiltIns, in any spelling', () => {
+    const p = load({
+      reserved: {
+        removeBuiltIns: {
+          names: ['Metadata.Google.Internal.'],
+          nameSuffixes: ['.svc'],
+          ips: ['FD00:EC2:0::254/128'],
+        },
+      },
+    });
+    assert.ok(!p.reserved.names.has('metadata.google.internal'));
+    assert.ok(p.reserved.names.has('kubernetes'));
+    assert.deepEqual(p.reserved.nameSuffixes, ['.localhost', '.svc.cluster.local']);
+    assert.deepEqual(p.reserved.ips, []);
+  });
+  it('keeps a removed built-in that is also configured as a reserved entry', () => {
+    const p = load({
+      reserved: { names: ['kubernetes'], removeBuiltIns: { names: ['kubernetes'] } },
+    });
+    assert.ok(p.reserved.names.has('kubernetes'));
+  });
+  it('switches the Service ranges and the embedded-IPv4 rule off', () => {
+    const p = load({ reserved: { serviceRanges: false, embeddedIpv4: false } });
+    assert.deepEqual([p.reserved.serviceRanges, p.reserved.embeddedIpv4], [false, false]);
   });
   it('accepts allow-lists-only with one allow-list', () => {
     const p = load({ ownership: { mode: 'allow-lists-only', allowedIpCidrs: ['10.0.0.0/8'] } });
@@ -256,6 +318,36 @@ describe('loadPolicy refuses a bad field and names it', () => {
       'a reserved IP that is not one',
       { reserved: { ips: ['10.96.0.300'] } },
       /^reserved\.ips\[0\]: /,
+    ],
+    [
+      'removing a reserved name that is not a built-in, and lists the built-ins',
+      { reserved: { removeBuiltIns: { names: ['localhost', 'example.com'] } } },
+      /^reserved\.removeBuiltIns\.names\[1\]: "example\.com" is not a built-in reserved name \(localhost, kubernetes, .*metadata\.google\.internal\)$/,
+    ],
+    [
+      'removing a suffix that is not a built-in',
+      { reserved: { removeBuiltIns: { nameSuffixes: ['svc.cluster.local'] } } },
+      /^reserved\.removeBuiltIns\.nameSuffixes\[0\]: .*not a built-in reserved name suffix/,
+    ],
+    [
+      'removing a reserved IP that is not a built-in',
+      { reserved: { removeBuiltIns: { ips: ['169.254.169.254'] } } },
+      /^reserved\.removeBuiltIns\.ips\[0\]: .*not a built-in reserved IP \(fd00:ec2::254\)/,
+    ],
+    [
+      'an unknown field under reserved.removeBuiltIns',
+      { reserved: { removeBuiltIns: { cidrs: [] } } },
+      /^reserved\.removeBuiltIns\.cidrs: unknown field$/,
+    ],
+    [
+      'a Service range switch that is not a boolean',
+      { reserved: { serviceRanges: 'yes' } },
+      /^reserved\.serviceRanges: /,
+    ],
+    [
+      'an embedded-IPv4 switch that is not a boolean',
+      { reserved: { embeddedIpv4: 1 } },
+      /^reserved\.embeddedIpv4: /,
     ],
     [
       'a CIDR with host bits',

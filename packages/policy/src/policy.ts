@@ -16,6 +16,26 @@ const SIGNER_USAGE_SETS: readonly (readonly string[])[] = [
   [USAGE_DIGITAL_SIGNATURE, USAGE_KEY_ENCIPHERMENT, USAGE_SERVER_AUTH],
 ];
 
+/**
+ * What rule 13 reserves out of the box. `reserved.names`, `reserved.nameSuffixes` and `reserved.ips`
+ * add to these and never replace them: a policy that lists one extra name must not drop `localhost`
+ * by accident. Only `reserved.removeBuiltIns` takes a built-in away, by naming it.
+ */
+export const BUILT_IN_RESERVED = {
+  names: [
+    'localhost',
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    // Cloud metadata names: a certificate for them lets a node impersonate the metadata service.
+    'metadata.google.internal',
+  ],
+  /** `svc.<clusterDomain>` is reserved besides these, always. */
+  nameSuffixes: ['localhost', 'svc'],
+  /** Cloud metadata over IPv6 (EC2); its IPv4 twin 169.254.169.254 is link-local, denied by rule 12. */
+  ips: ['fd00:ec2::254'],
+} as const;
+
 export const OWNERSHIP_MODES = ['node-addresses', 'allow-lists-only'] as const;
 export type OwnershipMode = (typeof OWNERSHIP_MODES)[number];
 export type OnViolation = 'deny' | 'leave-pending';
@@ -38,11 +58,16 @@ export interface Policy {
   readonly subjectAccessReview: { readonly enabled: boolean; readonly subresource: string };
   readonly clusterDomain: string;
   readonly reserved: {
-    /** Exact names, normalised. */
+    /** Exact names, normalised: the built-ins not removed, and the configured ones. */
     readonly names: ReadonlySet<string>;
     /** Suffixes with their leading dot, normalised; always includes `.svc.<clusterDomain>`. */
     readonly nameSuffixes: readonly string[];
-    readonly ips: readonly Cidr[];
+    /** The built-in addresses not removed, and the configured ones. */
+    readonly ips: readonly ReservedIp[];
+    /** Deny IP SANs inside the cluster's Service IP ranges (the `serviceRanges` fact). */
+    readonly serviceRanges: boolean;
+    /** Deny IPv6 addresses that embed an IPv4 one: IPv4-compatible, NAT64, 6to4 (rule 12). */
+    readonly embeddedIpv4: boolean;
   };
   readonly ownership: {
     readonly mode: OwnershipMode;
@@ -56,6 +81,12 @@ export interface Policy {
   readonly nodeGraceSeconds: number;
 }
 
+/** A reserved address or range, and where it comes from (named in the deny message). */
+export interface ReservedIp {
+  readonly cidr: Cidr;
+  readonly source: 'built-in' | 'reserved.ips';
+}
+
 const usageKey = (usages: readonly string[]): string => [...usages].sort().join(',');
 
 const hostname = z.string().transform((raw, ctx) => {
@@ -66,8 +97,11 @@ const hostname = z.string().transform((raw, ctx) => {
   return name;
 });
 
+const normaliseSuffix = (raw: string): string =>
+  normaliseDnsName(raw.startsWith('.') ? raw.slice(1) : raw);
+
 const suffix = z.string().transform((raw, ctx) => {
-  const name = normaliseDnsName(raw.startsWith('.') ? raw.slice(1) : raw);
+  const name = normaliseSuffix(raw);
   const problem = hostnameProblem(name);
   if (problem !== undefined)
     ctx.addIssue({ code: 'custom', message: `${JSON.stringify(raw)} ${problem}` });
@@ -79,6 +113,25 @@ const cidr = (parse: typeof parseCidr) =>
     const parsed = parse(raw);
     if ('cidr' in parsed) return parsed.cidr;
     ctx.addIssue({ code: 'custom', message: `${JSON.stringify(raw)}: ${parsed.error}` });
+    return z.NEVER;
+  });
+
+/** The canonical text of an address or CIDR (`FD00:EC2::254` → `fd00:ec2::254/128`), else as is. */
+function canonicalIpText(raw: string): string {
+  const parsed = parseIpOrCidr(raw);
+  return 'cidr' in parsed ? parsed.cidr.text : raw;
+}
+
+/** One of `builtIns`, compared after `normalise`; anything else is an error that lists them. */
+const builtIn = (what: string, builtIns: readonly string[], normalise: (raw: string) => string) =>
+  z.string().transform((raw, ctx) => {
+    const value = normalise(raw);
+    const known = builtIns.find(entry => normalise(entry) === value);
+    if (known !== undefined) return normalise(known);
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(raw)} is not a built-in reserved ${what} (${builtIns.join(', ')})`,
+    });
     return z.NEVER;
   });
 
@@ -152,11 +205,20 @@ export const policyConfigSchema = z.strictObject({
   clusterDomain: hostname.default('cluster.local'),
   reserved: z
     .strictObject({
-      names: z
-        .array(hostname)
-        .default(['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc']),
-      nameSuffixes: z.array(suffix).default(['localhost', 'svc']),
+      names: z.array(hostname).default([]),
+      nameSuffixes: z.array(suffix).default([]),
       ips: z.array(cidr(parseIpOrCidr)).default([]),
+      removeBuiltIns: z
+        .strictObject({
+          names: z.array(builtIn('name', BUILT_IN_RESERVED.names, normaliseDnsName)).default([]),
+          nameSuffixes: z
+            .array(builtIn('name suffix', BUILT_IN_RESERVED.nameSuffixes, normaliseSuffix))
+            .default([]),
+          ips: z.array(builtIn('IP', BUILT_IN_RESERVED.ips, canonicalIpText)).default([]),
+        })
+        .prefault({}),
+      serviceRanges: z.boolean().default(true),
+      embeddedIpv4: z.boolean().default(true),
     })
     .prefault({}),
   ownership: z
@@ -199,6 +261,35 @@ function crossFieldErrors(p: Parsed): string[] {
   return errors;
 }
 
+/** Rule 13's reserved lists: the built-ins less those removed, then the configured ones. */
+function compileReserved(p: Parsed): Policy['reserved'] {
+  const { removeBuiltIns: removed, ...r } = p.reserved;
+  const kept = (
+    builtIns: readonly string[],
+    drop: readonly string[],
+    normalise: (raw: string) => string = raw => raw,
+  ) => builtIns.map(normalise).filter(entry => !drop.includes(entry));
+  const builtInIps = kept(BUILT_IN_RESERVED.ips, removed.ips, canonicalIpText).map(
+    (text): ReservedIp => {
+      const parsed = parseIpOrCidr(text);
+      if (!('cidr' in parsed)) throw new Error(`bad built-in reserved IP ${text}`);
+      return { cidr: parsed.cidr, source: 'built-in' };
+    },
+  );
+  const suffixes = [
+    ...kept(BUILT_IN_RESERVED.nameSuffixes, removed.nameSuffixes),
+    ...r.nameSuffixes,
+    `svc.${p.clusterDomain}`,
+  ];
+  return {
+    names: new Set([...kept(BUILT_IN_RESERVED.names, removed.names), ...r.names]),
+    nameSuffixes: [...new Set(suffixes)].map(s => `.${s}`),
+    ips: [...builtInIps, ...r.ips.map((cidr): ReservedIp => ({ cidr, source: 'reserved.ips' }))],
+    serviceRanges: r.serviceRanges,
+    embeddedIpv4: r.embeddedIpv4,
+  };
+}
+
 function compile(p: Parsed): Policy {
   return {
     onViolation: p.onViolation,
@@ -209,13 +300,7 @@ function compile(p: Parsed): Policy {
     allowedUsageSets: p.allowedUsageSets.map(usageKey),
     subjectAccessReview: p.subjectAccessReview,
     clusterDomain: p.clusterDomain,
-    reserved: {
-      names: new Set(p.reserved.names),
-      nameSuffixes: [...new Set([...p.reserved.nameSuffixes, `svc.${p.clusterDomain}`])].map(
-        s => `.${s}`,
-      ),
-      ips: p.reserved.ips,
-    },
+    reserved: compileReserved(p),
     ownership: {
       mode: p.ownership.mode,
       allowedIpCidrs: p.ownership.allowedIpCidrs,

@@ -179,6 +179,14 @@ export interface Facts {
   readonly claimants: Fact<(key: string) => readonly AddressClaimant[]>;
   /** SubjectAccessReview result; ignored when the policy switches the check off. */
   readonly authorization: Fact<{ readonly allowed: boolean; readonly reason: string }>;
+  /**
+   * The cluster's Service IP ranges, as the API server holds them: CIDRs (`10.96.0.0/12`,
+   * `fd00:10:96::/112`, from the ServiceCIDR objects) or single addresses (where the cluster has no
+   * ServiceCIDR objects, the ClusterIPs of the `kubernetes` Service). `unavailable` or `absent`: the
+   * core retries, and so does it when an entry is not an address or CIDR. Ignored when the policy
+   * switches `reserved.serviceRanges` off.
+   */
+  readonly serviceRanges: Fact<readonly string[]>;
 }
 
 export interface Violation {
@@ -187,7 +195,7 @@ export interface Violation {
   readonly message: string;
 }
 
-export type FactName = 'node' | 'claimants' | 'authorization';
+export type FactName = 'node' | 'claimants' | 'authorization' | 'serviceRanges';
 
 /**
  * The outcome. What the caller must do:

@@ -78,6 +78,9 @@ export function nodeFact(overrides: Partial<NodeFact> = {}): NodeFact {
   };
 }
 
+/** The cluster's Service IP ranges: kubeadm's IPv4 default and an IPv6 one. */
+export const SERVICE_RANGES: readonly string[] = ['10.96.0.0/12', 'fd00:10:96::/112'];
+
 /** An address index: SAN key → Nodes (other than the requester) reporting it. */
 export const claimantsOf =
   (index: Readonly<Record<string, readonly AddressClaimant[]>> = {}) =>
@@ -90,6 +93,7 @@ export function facts(overrides: Partial<Facts> = {}): Facts {
     node: { state: 'known', value: nodeFact() },
     claimants: { state: 'known', value: claimantsOf() },
     authorization: { state: 'known', value: { allowed: true, reason: 'RBAC: allowed' } },
+    serviceRanges: { state: 'known', value: SERVICE_RANGES },
     ...overrides,
   };
 }

@@ -1,6 +1,6 @@
 // decide() for a parsed request with every fact granted: the Node its CN names exists, reports every
-// DNS and IP SAN of the request, no other Node claims them, and authorization allows. What is denied
-// then is denied for the request's own content, never for a missing fact.
+// DNS and IP SAN of the request, no other Node claims them, none is a Service IP, and authorization
+// allows. What is denied then is denied for the request's own content, never for a missing fact.
 import { createNodeSignatureVerifier } from '@stampede/crypto';
 import {
   decide,
@@ -53,6 +53,8 @@ export function decideWithEveryFact(input: Uint8Array, csr: ParsedCsr): Decision
     node: { state: 'known', value: { name: nodeName, createdAtMs: nowMs - 86_400_000, addresses } },
     claimants: { state: 'known', value: () => [] },
     authorization: { state: 'known', value: { allowed: true, reason: 'granted by the test' } },
+    // No Service range: every address the request holds is taken to be a Node's.
+    serviceRanges: { state: 'known', value: [] },
   };
   return decide(request, defaultPolicy, facts, verifier);
 }

@@ -1,6 +1,6 @@
 // `stampede check`: decide one CSR offline from the objects kubectl prints.
 import { readFile } from 'node:fs/promises';
-import { parseKubeTimestamp, loadPolicy, defaultPolicy } from '@stampede/policy';
+import { parseKubeTimestamp, loadPolicy, defaultPolicy, readServiceRanges } from '@stampede/policy';
 import type { Policy } from '@stampede/policy';
 import { createNodeSignatureVerifier } from '@stampede/crypto';
 import { parse as parseYaml } from 'yaml';
@@ -13,6 +13,8 @@ export interface CheckOptions {
   readonly nodes?: string | undefined;
   readonly policy?: string | undefined;
   readonly notAuthorized: boolean;
+  /** Each --service-cidr value: CIDRs or IPs, comma- or space-separated; undefined when none. */
+  readonly serviceCidrs?: readonly string[] | undefined;
   /** RFC 3339; defaults to the real clock. */
   readonly now?: string | undefined;
 }
@@ -57,6 +59,24 @@ function nowFrom(options: CheckOptions, io: CheckIo): number {
   return ms;
 }
 
+/**
+ * The --service-cidr values as the serviceRanges fact: split at commas and spaces (so the output of
+ * `kubectl get servicecidrs -o jsonpath=…` can be pasted), each read as the policy will read it.
+ * A value the policy could not read is a bad flag here, not a retry: the user can fix it now.
+ */
+function serviceRangesFrom(values: readonly string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  const ranges: string[] = [];
+  for (const value of values) {
+    const entries = value.split(/[\s,]+/).filter(entry => entry !== '');
+    if (entries.length === 0) throw new InputError('--service-cidr needs a CIDR or an IP address');
+    ranges.push(...entries);
+  }
+  const read = readServiceRanges({ state: 'known', value: ranges });
+  if (read.state === 'unavailable') throw new InputError(`--service-cidr: ${read.reason}`);
+  return ranges;
+}
+
 export async function runCheck(options: CheckOptions, io: CheckIo): Promise<CheckReport> {
   const [csr, nodes, policy] = await Promise.all([
     readObject(options.csr, io),
@@ -68,6 +88,7 @@ export async function runCheck(options: CheckOptions, io: CheckIo): Promise<Chec
     nodes,
     policy,
     authorized: !options.notAuthorized,
+    serviceRanges: serviceRangesFrom(options.serviceCidrs),
     nowMs: nowFrom(options, io),
     verifier: createNodeSignatureVerifier(),
   });

@@ -14,10 +14,20 @@ commands:
   explain-samples
            the default policy over sample kubelet CSRs, printed as a table (= demo --offline)
 
-stampede check --csr FILE [--nodes FILE] [--policy FILE] [--not-authorized] [--now TIME]
+stampede check --csr FILE [--nodes FILE] [--service-cidr CIDR,...] [--policy FILE]
+               [--not-authorized] [--now TIME]
   --csr FILE        the CSR as \`kubectl get csr NAME -o json\` (or -o yaml) prints it; - reads stdin
   --nodes FILE      a Node or a List of Nodes (\`kubectl get nodes -o json\`); without it the
                     requester's Node is absent (retry, then NodeNotFound after the grace window)
+  --service-cidr CIDR,...
+                    the cluster's Service IP ranges (CIDRs or IPs; repeatable, comma- or
+                    space-separated), e.g. the output of
+                    \`kubectl get servicecidrs -o jsonpath='{.items[*].spec.cidrs[*]}'\`, or the
+                    \`kubernetes\` Service's ClusterIP where there are none. An IP SAN inside one is
+                    denied (ServiceIp). Without it the ranges are unknown, as to a worker that could
+                    not read them: denials still show, but a CSR that passes everything else is a
+                    retry (ServiceRangesUnavailable), not an approval. Not needed when the policy
+                    sets reserved.serviceRanges: false
   --policy FILE     a policy file (YAML or JSON); default: the built-in default policy
   --not-authorized  assume the SubjectAccessReview refuses (default: it allows)
   --now TIME        evaluate at this RFC 3339 time instead of now
@@ -40,6 +50,7 @@ function parseCheck(args: string[]) {
       csr: { type: 'string' },
       nodes: { type: 'string' },
       policy: { type: 'string' },
+      'service-cidr': { type: 'string', multiple: true },
       'not-authorized': { type: 'boolean', default: false },
       now: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -53,6 +64,7 @@ function parseCheck(args: string[]) {
     csr: values.csr,
     nodes: values.nodes,
     policy: values.policy,
+    serviceCidrs: values['service-cidr'],
     notAuthorized: values['not-authorized'],
     now: values.now,
   };

@@ -61,6 +61,9 @@ const NODES = {
   ],
 };
 
+/** The sample cluster's Service IP range (kubeadm's default). */
+const SERVICE_RANGES = ['10.96.0.0/12'];
+
 function samples(): Sample[] {
   const nodeA = { nodeName: 'node-a', dnsNames: ['node-a'], ips: ['10.0.0.1'] };
   const rsa = buildCsr({
@@ -89,6 +92,10 @@ function samples(): Sample[] {
     {
       title: 'node-a asks for kubernetes.default.svc',
       pem: kubeletCsr({ ...nodeA, dnsNames: ['node-a', 'kubernetes.default.svc'] }).pemText,
+    },
+    {
+      title: 'node-a asks for the kubernetes Service IP 10.96.0.1',
+      pem: kubeletCsr({ ...nodeA, ips: ['10.0.0.1', '10.96.0.1'] }).pemText,
     },
     {
       title: 'a CSR for another signer',
@@ -131,6 +138,7 @@ export function runDemo(nowMs: number): string {
       nodes: NODES,
       policy: defaultPolicy,
       authorized: true,
+      serviceRanges: SERVICE_RANGES,
       nowMs,
       verifier,
     }),
@@ -146,7 +154,8 @@ export function runDemo(nowMs: number): string {
   ];
   return [
     'stampede demo: the default policy over sample kubelet-serving CSRs',
-    'Nodes: node-a (node-a, 10.0.0.1), node-b (node-b, 10.0.0.2, older); SubjectAccessReview assumed allowed.',
+    'Nodes: node-a (node-a, 10.0.0.1), node-b (node-b, 10.0.0.2, older); Service range 10.96.0.0/12;',
+    'SubjectAccessReview assumed allowed.',
     '',
     table(rows),
     '',

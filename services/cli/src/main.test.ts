@@ -74,6 +74,33 @@ const nodeList = {
   metadata: { resourceVersion: '' },
 };
 const goodPem = kubeletCsr({ nodeName: 'node-a', dnsNames: ['node-a'], ips: ['10.0.0.1'] }).pemText;
+/** The Service range flag the approvals need: without it a clean CSR is a retry. */
+const SVC = ['--service-cidr', '10.96.0.0/12'];
+
+/** An older Node with 70 addresses and the newer node-a, which also reports the 65th of them. */
+const many = {
+  apiVersion: 'v1',
+  kind: 'List',
+  items: [
+    {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'node-old', creationTimestamp: '2024-01-01T00:00:00Z' },
+      status: {
+        addresses: Array.from({ length: 70 }, (_, i) => ({
+          type: 'InternalIP',
+          address: `10.1.0.${i + 1}`,
+        })),
+      },
+    },
+    node('node-a', '2025-06-01T00:00:00Z', '10.1.0.65'),
+  ],
+};
+const sixtyFifthPem = kubeletCsr({
+  nodeName: 'node-a',
+  dnsNames: ['node-a'],
+  ips: ['10.1.0.65'],
+}).pemText;
 const stolenPem = kubeletCsr({
   nodeName: 'node-a',
   dnsNames: ['node-a'],
@@ -96,6 +123,9 @@ before(async () => {
       csrObject('not even PEM', { signerName: 'example.com/other' }),
     ),
     'nodes.json': JSON.stringify(nodeList),
+    'many.json': JSON.stringify(many),
+    'sixty-fifth.json': JSON.stringify(csrObject(sixtyFifthPem)),
+    'no-service-ranges.yaml': 'reserved:\n  serviceRanges: false\n',
     'node-a.yaml': toYaml(nodeA),
     'leave-pending.yaml': 'onViolation: leave-pending\n',
     'bad-policy.yaml': 'onViolation: skip\nmaxSAN: 3\n',
@@ -122,15 +152,99 @@ describe('stampede check', { concurrency: 4 }, () => {
   const decisions: [string, () => string[], string, string[]][] = [
     [
       'approves a kubelet CSR (JSON) with its Node in a List',
-      () => ['--csr', file('csr.json'), '--nodes', file('nodes.json'), '--now', SOON],
+      () => ['--csr', file('csr.json'), '--nodes', file('nodes.json'), ...SVC, '--now', SOON],
       'approve',
       ['AutoApproved'],
     ],
     [
       'approves a CSR given as YAML with a single Node as YAML',
-      () => ['--csr', file('csr.yaml'), '--nodes', file('node-a.yaml'), '--now', SOON],
+      () => ['--csr', file('csr.yaml'), '--nodes', file('node-a.yaml'), ...SVC, '--now', SOON],
       'approve',
       ['AutoApproved'],
+    ],
+    [
+      'retries a CSR that passes everything else when no Service range is given',
+      () => ['--csr', file('csr.json'), '--nodes', file('nodes.json'), '--now', SOON],
+      'retry',
+      ['ServiceRangesUnavailable'],
+    ],
+    [
+      'approves without --service-cidr when the policy switches Service ranges off',
+      () => [
+        '--csr',
+        file('csr.json'),
+        '--nodes',
+        file('nodes.json'),
+        '--policy',
+        file('no-service-ranges.yaml'),
+        '--now',
+        SOON,
+      ],
+      'approve',
+      ['AutoApproved'],
+    ],
+    [
+      'denies an IP SAN inside a --service-cidr range, though the Node reports it',
+      () => [
+        '--csr',
+        file('csr.json'),
+        '--nodes',
+        file('nodes.json'),
+        '--service-cidr',
+        '10.0.0.0/24',
+        '--now',
+        SOON,
+      ],
+      'deny',
+      ['ServiceIp'],
+    ],
+    [
+      'reads --service-cidr repeated, comma- and space-separated, with single IPs',
+      () => [
+        '--csr',
+        file('csr.json'),
+        '--nodes',
+        file('nodes.json'),
+        '--service-cidr',
+        'fd00:10:96::/112, 10.96.0.0/12',
+        '--service-cidr',
+        '10.43.0.1 10.0.0.1',
+        '--now',
+        SOON,
+      ],
+      'deny',
+      ['ServiceIp'],
+    ],
+    [
+      'approves when no --service-cidr range holds a SAN',
+      () => [
+        '--csr',
+        file('csr.json'),
+        '--nodes',
+        file('nodes.json'),
+        '--service-cidr',
+        'fd00:10:96::/112,10.96.0.0/12',
+        '--service-cidr',
+        '10.43.0.1',
+        '--now',
+        SOON,
+      ],
+      'approve',
+      ['AutoApproved'],
+    ],
+    [
+      'denies the 65th address of an older Node with 70 addresses to a newer Node',
+      () => [
+        '--csr',
+        file('sixty-fifth.json'),
+        '--nodes',
+        file('many.json'),
+        ...SVC,
+        '--now',
+        SOON,
+      ],
+      'deny',
+      ['SanContested'],
     ],
     [
       'denies another node’s IP',
@@ -186,6 +300,33 @@ describe('stampede check', { concurrency: 4 }, () => {
     });
   }
 
+  it('names the older Node that owns the 65th of its 70 addresses', async () => {
+    const output = decisionOf(
+      await stampede([
+        'check',
+        '--csr',
+        file('sixty-fifth.json'),
+        '--nodes',
+        file('many.json'),
+        ...SVC,
+        '--now',
+        SOON,
+      ]),
+    );
+    assert.match(
+      output.message ?? '',
+      /IP SAN 10\.1\.0\.65 is also reported by Node node-old, which is older and owns it/,
+    );
+  });
+
+  it('says how to give the Service ranges when they were not given', async () => {
+    const output = decisionOf(
+      await stampede(['check', '--csr', file('csr.json'), '--nodes', file('nodes.json')]),
+    );
+    assert.equal(output.fact, 'serviceRanges');
+    assert.match(output.reasons[0]?.message ?? '', /--service-cidr/);
+  });
+
   it('prints the extras: node, message, leavePending for a deny and fact for a retry', async () => {
     const deny = decisionOf(
       await stampede(['check', '--csr', file('client-auth.json'), '--nodes', file('nodes.json')]),
@@ -216,7 +357,7 @@ describe('stampede check', { concurrency: 4 }, () => {
   it('reads the CSR from stdin with --csr -', async () => {
     const output = decisionOf(
       await stampede(
-        ['check', '--csr', '-', '--nodes', file('nodes.json'), '--now', SOON],
+        ['check', '--csr', '-', '--nodes', file('nodes.json'), ...SVC, '--now', SOON],
         JSON.stringify(csrObject(goodPem)),
       ),
     );
@@ -259,6 +400,16 @@ describe('stampede check', { concurrency: 4 }, () => {
       'exits 2 on an invalid policy and names each bad field',
       () => ['check', '--csr', file('csr.json'), '--policy', file('bad-policy.yaml')],
       /invalid policy .*bad-policy\.yaml: /,
+    ],
+    [
+      'exits 2 on a --service-cidr that is no CIDR, naming it',
+      () => ['check', '--csr', file('csr.json'), '--service-cidr', '10.96.0.0/12,10.96.0.0/33'],
+      /--service-cidr: Service range 10\.96\.0\.0\/33 is not an IP address or CIDR/,
+    ],
+    [
+      'exits 2 on an empty --service-cidr',
+      () => ['check', '--csr', file('csr.json'), '--service-cidr', ' , '],
+      /--service-cidr needs a CIDR or an IP address/,
     ],
     [
       'exits 2 on a bad --now',
@@ -310,6 +461,7 @@ describe('stampede check', { concurrency: 4 }, () => {
     const result = await stampede(['check', '--help']);
     assert.equal(result.code, 0);
     assert.match(result.stdout, /stampede check --csr FILE/);
+    assert.match(result.stdout, /--service-cidr CIDR,\.\.\./);
   });
 
   it('prints usage on stderr and exits 2 without a command', async () => {
@@ -328,13 +480,15 @@ describe('stampede demo', () => {
       ['valid RSA-2048 request with key encipherment', 'approve'],
       ['node-a asks for node-b’s IP 10.0.0.2', 'deny'],
       ['node-a asks for client auth too', 'deny'],
+      ['node-a asks for the kubernetes Service IP 10.96.0.1', 'deny'],
       ['a CSR for another signer', 'ignore'],
       ['node-z, whose Node does not exist yet', 'retry'],
     ]) {
       assert.match(result.stdout, new RegExp(`${sample}\\s+${decision}`));
     }
     const json = result.stdout.split('\n').filter(line => line.startsWith('{'));
-    assert.equal(json.length, 8);
+    assert.equal(json.length, 9);
+    assert.match(result.stdout, /Service IP 10\.96\.0\.1\s+deny\s+ServiceIp, SanNotOwned/);
     for (const line of json)
       assert.ok(
         ['approve', 'deny', 'ignore', 'retry'].includes(

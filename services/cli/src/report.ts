@@ -41,9 +41,19 @@ export interface CheckInput {
   readonly policy: Policy;
   /** The SubjectAccessReview result to assume. */
   readonly authorized: boolean;
+  /**
+   * The cluster's Service IP ranges (CIDRs or single IPs), or undefined when they were not given:
+   * then the fact is unavailable, as for a worker that could not read them, and a CSR that passes
+   * everything else is a retry, never an approval the worker might not make.
+   */
+  readonly serviceRanges: readonly string[] | undefined;
   readonly nowMs: number;
   readonly verifier: SignatureVerifier;
 }
+
+/** The retry reason when no Service range was given; it says how to give them. */
+export const SERVICE_RANGES_NOT_GIVEN =
+  'not given to stampede check: pass --service-cidr (kubectl get servicecidrs), or switch reserved.serviceRanges off in --policy';
 
 /** An input that is not what it should be (exit code 2). */
 export class InputError extends Error {}
@@ -90,6 +100,10 @@ export function checkObjects(input: CheckInput): CheckReport {
         ? { allowed: true, reason: 'assumed by stampede check' }
         : { allowed: false, reason: 'stampede check --not-authorized' },
     },
+    serviceRanges:
+      input.serviceRanges === undefined
+        ? { state: 'unavailable', reason: SERVICE_RANGES_NOT_GIVEN }
+        : { state: 'known', value: input.serviceRanges },
   };
   const decision = decide(request.value, input.policy, facts, input.verifier);
   return toReport(decision, request.value.name, nodeName);

@@ -1,6 +1,6 @@
 // What a check reads. Checks are pure functions of a context and return the violations they find;
 // decide() builds the context once per CSR (parse, normalise SANs) and runs the ordered table.
-import type { IpAddress } from '../ip.ts';
+import type { Cidr, IpAddress } from '../ip.ts';
 import type { Policy } from '../policy.ts';
 import type {
   AddressClaimant,
@@ -14,6 +14,12 @@ import type {
   Violation,
 } from '../types.ts';
 
+/** Why a DNS SAN is not a host name: its violation code and the end of a message about it. */
+export interface DnsNameProblem {
+  readonly code: 'InvalidDnsName' | 'DnsNameIsIpLiteral';
+  readonly text: string;
+}
+
 /** A requested SAN, normalised once so every check compares the same form. */
 export type RequestedSan =
   | {
@@ -22,8 +28,8 @@ export type RequestedSan =
       readonly raw: string;
       /** ASCII-lowercase, one trailing dot removed. */
       readonly name: string;
-      /** Why the name is not a valid hostname, or undefined. */
-      readonly problem: string | undefined;
+      /** Why the name is not a host name (rule 11), or undefined; such a name takes no part in later rules. */
+      readonly problem: DnsNameProblem | undefined;
       /** `dns:<name>`: the key of the address index (Facts.claimants). */
       readonly key: string;
     }
@@ -55,6 +61,8 @@ export interface FactContext extends CheckContext {
   readonly node: NodeFact;
   readonly claimants: (key: string) => readonly AddressClaimant[];
   readonly authorization: { readonly allowed: boolean; readonly reason: string } | undefined;
+  /** The cluster's Service IP ranges, parsed; undefined unless a row that needs them runs. */
+  readonly serviceRanges: readonly Cidr[] | undefined;
 }
 
 export type CheckResult = Violation | readonly Violation[] | undefined;

@@ -8,6 +8,7 @@ import { checkPublicKey, checkSignature, checkSignatureAlgorithm } from './key.t
 import { checkExpiration } from './lifetime.ts';
 import { checkAllowLists, checkContested, checkOwnership } from './ownership.ts';
 import { checkGroups, checkUsername } from './requester.ts';
+import { checkServiceIps } from './service-ranges.ts';
 import {
   checkDnsNames,
   checkDuplicateSans,
@@ -41,6 +42,12 @@ export const checks: readonly Check[] = [
   { name: 'allow-lists', needs: [], check: checkAllowLists },
   { name: 'expiration', needs: [], check: checkExpiration },
   {
+    name: 'Service IP ranges',
+    needs: ['serviceRanges'],
+    enabled: policy => policy.reserved.serviceRanges,
+    check: checkServiceIps,
+  },
+  {
     name: 'ownership',
     needs: ['node'],
     enabled: policy => policy.ownership.mode === 'node-addresses',
@@ -63,3 +70,4 @@ export const checks: readonly Check[] = [
 export type { Check, CheckContext, CheckResult, FactContext, RequestedSan } from './context.ts';
 export { nodeNameFromUsername } from './requester.ts';
 export { requestedSans } from './sans.ts';
+export { readServiceRanges } from './service-ranges.ts';

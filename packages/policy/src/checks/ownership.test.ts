@@ -1,5 +1,7 @@
-import { describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { evaluate } from '../evaluate.ts';
+import { reportedAddressKeys } from './ownership.ts';
 import { claimantsOf, CREATED, dns, ip } from '../../test/fixtures.ts';
 import { runCases } from '../../test/cases.ts';
 import type { Case } from '../../test/cases.ts';
@@ -58,6 +60,50 @@ const cases: Case[] = [
     node: { addresses: [{ type: 'Hostname', address: '192.0.2.44' }] },
     expect: 'approve',
   },
+  // The kubelet reads Node addresses with netutils.ParseIPSloppy: leading zeros are decimal.
+  {
+    name: 'approves an IP SAN vouched for by a Hostname written with leading zeros, read as decimal',
+    csr: sans(ip('10.0.0.10')),
+    node: { addresses: [{ type: 'Hostname', address: '010.000.000.010' }] },
+    expect: 'approve',
+  },
+  {
+    name: 'approves an IP SAN vouched for by an InternalIP written with leading zeros',
+    csr: sans(ip('10.0.0.11')),
+    node: { addresses: [{ type: 'InternalIP', address: '010.0.0.011' }] },
+    expect: 'approve',
+  },
+  {
+    name: 'approves an IP SAN vouched for by an ExternalIP in IPv4-mapped form with leading zeros',
+    csr: sans(ip('192.0.2.7')),
+    node: { addresses: [{ type: 'ExternalIP', address: '::ffff:192.000.002.007' }] },
+    expect: 'approve',
+  },
+  {
+    name: 'denies the octal reading of a zero-padded Hostname',
+    csr: sans(ip('8.0.0.8')),
+    node: { addresses: [{ type: 'Hostname', address: '010.000.000.010' }] },
+    expect: ['deny', 'SanNotOwned'],
+  },
+  {
+    name: 'denies a DNS SAN spelled like a zero-padded Hostname, as an IP literal',
+    csr: sans(dns('010.000.000.010')),
+    node: { addresses: [{ type: 'Hostname', address: '010.000.000.010' }] },
+    expect: ['deny', 'DnsNameIsIpLiteral'],
+  },
+  {
+    name: 'denies an IP SAN when a zero-padded octet is above 255',
+    csr: sans(ip('10.0.0.1')),
+    node: { addresses: [{ type: 'InternalIP', address: '10.0.0.0256' }] },
+    expect: ['deny', 'SanNotOwned'],
+  },
+  {
+    name: 'contests an address an older Node reports as a zero-padded Hostname',
+    csr: sans(ip('10.0.0.10')),
+    node: { addresses: [{ type: 'InternalIP', address: '10.0.0.10' }] },
+    facts: index({ 'ip:10.0.0.10': [older('node-old')] }),
+    expect: ['deny', 'SanContested'],
+  },
   {
     name: 'denies another node’s IP address',
     csr: sans(dns('node-a'), ip('10.0.0.2')),
@@ -87,9 +133,9 @@ const cases: Case[] = [
     expect: ['deny', 'SanNotOwned'],
   },
   {
-    name: 'denies a DNS SAN that spells one of the Node’s IP addresses',
+    name: 'denies a DNS SAN that spells one of the Node’s IP addresses, as an IP literal',
     csr: sans(dns('10.0.0.1')),
-    expect: ['deny', 'SanNotOwned'],
+    expect: ['deny', 'DnsNameIsIpLiteral'],
   },
   {
     name: 'denies an IP SAN that is only reported as an InternalDNS string',
@@ -335,4 +381,57 @@ const cases: Case[] = [
 
 describe('rule 14: ownership, contested SANs and allow-lists', () => {
   runCases(cases, evaluate);
+});
+
+describe('reportedAddressKeys: a Node’s addresses read as the kubelet reads them', () => {
+  const cases: [string, { type: string; address: string }[], string[]][] = [
+    ['always holds the node name', [], ['dns:node-a']],
+    [
+      'reads a Hostname that is a name as a DNS key',
+      [{ type: 'Hostname', address: 'Node-A.Example.' }],
+      ['dns:node-a', 'dns:node-a.example'],
+    ],
+    [
+      'reads a Hostname that is an IP as an IP key only, as the kubelet makes it an IP SAN',
+      [{ type: 'Hostname', address: '192.0.2.44' }],
+      ['dns:node-a', 'ip:192.0.2.44'],
+    ],
+    [
+      'reads leading zeros of a Hostname as decimal (ParseIPSloppy)',
+      [{ type: 'Hostname', address: '010.000.000.010' }],
+      ['dns:node-a', 'ip:10.0.0.10'],
+    ],
+    [
+      'reads leading zeros of InternalIP and ExternalIP as decimal too',
+      [
+        { type: 'InternalIP', address: '010.000.000.011' },
+        { type: 'ExternalIP', address: '::ffff:0203.0.0113.010' },
+      ],
+      ['dns:node-a', 'ip:10.0.0.11', 'ip:203.0.113.10'],
+    ],
+    [
+      'keeps an InternalDNS that spells an IP as a DNS key, never an IP one',
+      [{ type: 'InternalDNS', address: '192.0.2.9' }],
+      ['dns:node-a', 'dns:192.0.2.9'],
+    ],
+    [
+      'drops an InternalIP that is no address even read leniently',
+      [
+        { type: 'InternalIP', address: '10.0.0.0256' },
+        { type: 'InternalIP', address: '0x0a.0.0.1' },
+      ],
+      ['dns:node-a'],
+    ],
+    [
+      'ignores address types the kubelet does not use',
+      [{ type: 'CustomIP', address: '192.0.2.9' }],
+      ['dns:node-a'],
+    ],
+  ];
+  for (const [name, addresses, expected] of cases) {
+    it(name, () => {
+      const keys = reportedAddressKeys({ name: 'node-a', createdAtMs: 0, addresses });
+      assert.deepEqual([...keys], expected);
+    });
+  }
 });

@@ -2,24 +2,30 @@
 // further (or replace it in allow-lists-only mode); ownership and contest read the Node and the
 // address index.
 import { normaliseDnsName } from '../dns.ts';
-import { cidrContains, parseIp } from '../ip.ts';
+import { cidrContains, parseIpSloppy } from '../ip.ts';
 import { isDnsSan, isIpSan, wellFormedSans } from './sans.ts';
 import { sanLabel, show, violation } from './context.ts';
 import type { CheckContext, CheckResult, FactContext, RequestedSan } from './context.ts';
 import type { AddressClaimant, NodeFact, Violation } from '../types.ts';
 
 const DNS_ADDRESS_TYPES: ReadonlySet<string> = new Set(['Hostname', 'InternalDNS', 'ExternalDNS']);
-const IP_ADDRESS_TYPES: ReadonlySet<string> = new Set(['InternalIP', 'ExternalIP']);
+/** The address types the kubelet reads as an IP when it builds its CSR. */
+const IP_ADDRESS_TYPES: ReadonlySet<string> = new Set(['InternalIP', 'ExternalIP', 'Hostname']);
 
-/** The SAN keys a Node reports as its own (`dns:…`, `ip:…`), in the form the SANs are keyed. */
+/**
+ * The SAN keys a Node reports as its own (`dns:…`, `ip:…`), in the form the SANs are keyed.
+ * Addresses are read the way the kubelet reads them when it builds its CSR
+ * (pkg/kubelet/certificate addressesToHostnamesAndIPs): InternalIP, ExternalIP and Hostname through
+ * netutils.ParseIPSloppy, so `010.000.000.010` is 10.0.0.10 (decimal, never octal); a Hostname that
+ * is an IP becomes an IP SAN and only that, any other Hostname a DNS SAN, like InternalDNS and
+ * ExternalDNS. Only Node addresses are read leniently: a SAN is bytes in the request.
+ */
 export function reportedAddressKeys(node: NodeFact): Set<string> {
   const keys = new Set<string>([`dns:${node.name}`]);
   for (const { type, address } of node.addresses) {
-    const ip = parseIp(address);
-    // The kubelet turns a Hostname that is an IP into an IP SAN, so such a Hostname vouches for it.
-    if (ip !== undefined && (IP_ADDRESS_TYPES.has(type) || type === 'Hostname'))
-      keys.add(`ip:${ip.text}`);
-    if (DNS_ADDRESS_TYPES.has(type)) keys.add(`dns:${normaliseDnsName(address)}`);
+    const ip = IP_ADDRESS_TYPES.has(type) ? parseIpSloppy(address) : undefined;
+    if (ip !== undefined) keys.add(`ip:${ip.text}`);
+    else if (DNS_ADDRESS_TYPES.has(type)) keys.add(`dns:${normaliseDnsName(address)}`);
   }
   return keys;
 }

@@ -167,6 +167,78 @@ const cases: Case[] = [
     csr: sans(dns('node-\u0430')),
     expect: ['deny', 'InvalidDnsName'],
   },
+  {
+    name: 'denies a DNS SAN that is a dotted quad, as an IP literal',
+    csr: sans(dns('node-a'), dns('10.0.0.11')),
+    expect: ['deny', 'DnsNameIsIpLiteral'],
+    message:
+      /^DnsNameIsIpLiteral: DNS SAN 10\.0\.0\.11 is an IP literal, not a host name .*IP SAN$/,
+  },
+  {
+    name: 'denies a single all-digit label (10.0.0.11 as one decimal number)',
+    csr: sans(dns('167772171')),
+    expect: ['deny', 'DnsNameIsIpLiteral'],
+  },
+  {
+    name: 'denies a name whose last label is all digits',
+    csr: sans(dns('node.123')),
+    expect: ['deny', 'DnsNameIsIpLiteral'],
+  },
+  {
+    name: 'denies an IP literal written with a trailing dot',
+    csr: sans(dns('10.0.0.11.')),
+    expect: ['deny', 'DnsNameIsIpLiteral'],
+  },
+  {
+    name: 'denies an IP literal even when the Node reports it as its InternalDNS',
+    csr: sans(dns('10.0.0.1')),
+    node: { addresses: [{ type: 'InternalDNS', address: '10.0.0.1' }] },
+    expect: ['deny', 'DnsNameIsIpLiteral'],
+  },
+  {
+    name: 'denies an IP literal even when it is the node name',
+    request: { username: 'system:node:10.0.0.11' },
+    csr: {
+      subject: [
+        [{ oid: '2.5.4.10', tag: 19, value: 'system:nodes' }],
+        [{ oid: '2.5.4.3', tag: 12, value: 'system:node:10.0.0.11' }],
+      ],
+      sans: [dns('10.0.0.11')],
+    },
+    node: { name: '10.0.0.11', addresses: [{ type: 'Hostname', address: '10.0.0.11' }] },
+    expect: ['deny', 'DnsNameIsIpLiteral'],
+  },
+  {
+    name: 'approves the IP SAN a kubelet sends for a Node named by its IP',
+    request: { username: 'system:node:10.0.0.11' },
+    csr: {
+      subject: [
+        [{ oid: '2.5.4.10', tag: 19, value: 'system:nodes' }],
+        [{ oid: '2.5.4.3', tag: 12, value: 'system:node:10.0.0.11' }],
+      ],
+      sans: [ip('10.0.0.11')],
+    },
+    node: { name: '10.0.0.11', addresses: [{ type: 'Hostname', address: '10.0.0.11' }] },
+    expect: 'approve',
+  },
+  {
+    name: 'reports an IP literal once, not also as outside the DNS allow-lists',
+    csr: sans(dns('10.0.0.11')),
+    policy: { ownership: { allowedDnsSuffixes: ['internal.example'] } },
+    expect: ['deny', 'DnsNameIsIpLiteral'],
+  },
+  {
+    name: 'approves a name whose first labels are all digits',
+    csr: sans(dns('10.0.0.11.nip.example')),
+    node: { addresses: [{ type: 'InternalDNS', address: '10.0.0.11.nip.example' }] },
+    expect: 'approve',
+  },
+  {
+    name: 'approves a last label of digits and a letter',
+    csr: sans(dns('node.123a')),
+    node: { addresses: [{ type: 'InternalDNS', address: 'node.123a' }] },
+    expect: 'approve',
+  },
   // Rule 12: IP addresses.
   { name: 'approves the Node’s IPv6 address', csr: sans(ip('fd00::a')), expect: 'approve' },
   {
@@ -251,6 +323,69 @@ const cases: Case[] = [
     node: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] },
     expect: ['deny', 'DisallowedIp'],
   },
+  // Rule 12: IPv6 that embeds IPv4 (IPv4-mapped is folded instead, above).
+  {
+    name: 'denies an IPv4-compatible address and names the IPv4 inside it',
+    csr: sans(ip('::10.0.0.1')),
+    expect: ['deny', 'EmbeddedIpv4Address'],
+    message: /IP SAN ::a00:1 embeds IPv4 10\.0\.0\.1 \(IPv4-compatible ::\/96\)/,
+  },
+  {
+    name: 'denies an IPv4-compatible address even when the Node reports it',
+    csr: sans(ip('::10.0.0.1')),
+    node: { addresses: [{ type: 'InternalIP', address: '::10.0.0.1' }] },
+    expect: ['deny', 'EmbeddedIpv4Address'],
+  },
+  {
+    name: 'denies a NAT64 address (64:ff9b::/96)',
+    csr: sans(ip('64:ff9b::10.96.0.1')),
+    expect: ['deny', 'EmbeddedIpv4Address'],
+    message: /embeds IPv4 10\.96\.0\.1 \(NAT64 64:ff9b::\/96\)/,
+  },
+  {
+    name: 'denies a NAT64 local-use address (64:ff9b:1::/48)',
+    csr: sans(ip('64:ff9b:1:a00:1::')),
+    expect: ['deny', 'EmbeddedIpv4Address'],
+    message: /embeds an IPv4 address \(NAT64 local-use 64:ff9b:1::\/48\)/,
+  },
+  {
+    name: 'denies a 6to4 address (2002::/16)',
+    csr: sans(ip('2002:a00:1::1')),
+    expect: ['deny', 'EmbeddedIpv4Address'],
+    message: /embeds IPv4 10\.0\.0\.1 \(6to4 2002::\/16\)/,
+  },
+  {
+    name: 'approves an address just outside the NAT64 prefix',
+    csr: sans(ip('64:ff9b:0:0:1::a')),
+    node: { addresses: [{ type: 'InternalIP', address: '64:ff9b:0:0:1::a' }] },
+    expect: 'approve',
+  },
+  {
+    name: 'approves an address just past 6to4',
+    csr: sans(ip('2003::1')),
+    node: { addresses: [{ type: 'ExternalIP', address: '2003::1' }] },
+    expect: 'approve',
+  },
+  {
+    name: 'approves an IPv4-compatible address the Node reports once reserved.embeddedIpv4 is off',
+    csr: sans(ip('::10.0.0.1')),
+    node: { addresses: [{ type: 'InternalIP', address: '::10.0.0.1' }] },
+    policy: { reserved: { embeddedIpv4: false } },
+    expect: 'approve',
+  },
+  {
+    name: 'approves a 6to4 address the Node reports once reserved.embeddedIpv4 is off',
+    csr: sans(ip('2002:a00:1::1')),
+    node: { addresses: [{ type: 'InternalIP', address: '2002:a00:1::1' }] },
+    policy: { reserved: { embeddedIpv4: false } },
+    expect: 'approve',
+  },
+  {
+    name: 'still denies loopback as loopback, not as IPv4-compatible, with the switch off',
+    csr: sans(ip('::1')),
+    policy: { reserved: { embeddedIpv4: false } },
+    expect: ['deny', 'DisallowedIp'],
+  },
   // Rule 13: reserved names and IPs.
   { name: 'denies localhost', csr: sans(dns('localhost')), expect: ['deny', 'ReservedName'] },
   {
@@ -301,6 +436,70 @@ const cases: Case[] = [
     csr: sans(dns('node-a.internal.example')),
     policy: { reserved: { names: ['node-a.internal.example'] } },
     expect: ['deny', 'ReservedName'],
+    message: /DNS SAN node-a\.internal\.example is a reserved name$/,
+  },
+  {
+    name: 'still denies localhost when another reserved name is configured',
+    csr: sans(dns('localhost')),
+    policy: { reserved: { names: ['node-a.internal.example'] } },
+    expect: ['deny', 'ReservedName'],
+  },
+  {
+    name: 'names the reserved suffix a Service name falls under',
+    csr: sans(dns('metrics.monitoring.svc')),
+    expect: ['deny', 'ReservedName'],
+    message: /DNS SAN metrics\.monitoring\.svc is under the reserved suffix \.svc$/,
+  },
+  {
+    name: 'denies the GCE metadata name, in any case, even when the Node reports it',
+    csr: sans(dns('Metadata.Google.Internal.')),
+    node: { addresses: [{ type: 'InternalDNS', address: 'metadata.google.internal' }] },
+    expect: ['deny', 'ReservedName'],
+  },
+  {
+    name: 'approves the metadata name once it is removed from the built-ins',
+    csr: sans(dns('metadata.google.internal')),
+    node: { addresses: [{ type: 'InternalDNS', address: 'metadata.google.internal' }] },
+    policy: { reserved: { removeBuiltIns: { names: ['metadata.google.internal'] } } },
+    expect: 'approve',
+  },
+  {
+    name: 'approves a name under .svc once the svc suffix is removed from the built-ins',
+    csr: sans(dns('node-a.svc')),
+    node: { addresses: [{ type: 'InternalDNS', address: 'node-a.svc' }] },
+    policy: { reserved: { removeBuiltIns: { nameSuffixes: ['svc'] } } },
+    expect: 'approve',
+  },
+  {
+    name: 'still denies .svc.<clusterDomain> with the svc suffix removed',
+    csr: sans(dns('api.default.svc.cluster.local')),
+    policy: { reserved: { removeBuiltIns: { nameSuffixes: ['svc'] } } },
+    expect: ['deny', 'ReservedName'],
+  },
+  {
+    name: 'denies the EC2 IPv6 metadata address, even when the Node reports it',
+    csr: sans(ip('fd00:ec2::254')),
+    node: { addresses: [{ type: 'InternalIP', address: 'fd00:ec2::254' }] },
+    expect: ['deny', 'ReservedIp'],
+    message: /IP SAN fd00:ec2::254 is reserved \(built-in reserved IP fd00:ec2::254\/128\)$/,
+  },
+  {
+    name: 'denies the EC2 IPv6 metadata address written in full',
+    csr: sans(ip('FD00:0EC2:0:0:0:0:0:0254')),
+    expect: ['deny', 'ReservedIp'],
+  },
+  {
+    name: 'still denies the EC2 IPv6 metadata address when other reserved IPs are configured',
+    csr: sans(ip('fd00:ec2::254')),
+    policy: { reserved: { ips: ['10.96.0.1'] } },
+    expect: ['deny', 'ReservedIp'],
+  },
+  {
+    name: 'approves the EC2 IPv6 metadata address once it is removed from the built-ins',
+    csr: sans(ip('fd00:ec2::254')),
+    node: { addresses: [{ type: 'InternalIP', address: 'fd00:ec2::254' }] },
+    policy: { reserved: { removeBuiltIns: { ips: ['fd00:ec2::254'] } } },
+    expect: 'approve',
   },
   {
     name: 'approves a name that only starts like a reserved one',

@@ -1,20 +1,36 @@
 // Rules 10–13: the shape of the subject alternative names, before asking who owns them.
-import { hostnameProblem, normaliseDnsName } from '../dns.ts';
-import { cidrContains, parseIp, specialIpClass } from '../ip.ts';
+import { hostnameProblem, isIpLiteralName, normaliseDnsName } from '../dns.ts';
+import { cidrContains, embeddedIpv4, parseIp, specialIpClass } from '../ip.ts';
+import type { IpAddress } from '../ip.ts';
 import { sanLabel, show, violation } from './context.ts';
-import type { CheckContext, CheckResult, RequestedSan } from './context.ts';
+import type { CheckContext, CheckResult, DnsNameProblem, RequestedSan } from './context.ts';
 import type { Policy } from '../policy.ts';
 import type { GeneralName, Violation } from '../types.ts';
 
 type NameSan = Extract<RequestedSan, { kind: 'dns' }>;
 type IpSan = Extract<RequestedSan, { kind: 'ip' }>;
 
+/** Rule 11: why a normalised DNS SAN is not a host name, or undefined. */
+function dnsNameProblem(name: string): DnsNameProblem | undefined {
+  const invalid = hostnameProblem(name);
+  if (invalid !== undefined) return { code: 'InvalidDnsName', text: invalid };
+  // Always denied, even for the node name: the kubelet puts a Hostname that is an IP into an IP
+  // SAN, where rules 12–14 see the address; as a DNS SAN it would slip past them.
+  if (isIpLiteralName(name)) {
+    return {
+      code: 'DnsNameIsIpLiteral',
+      text: 'is an IP literal, not a host name (its last label is all digits); an address belongs in an IP SAN',
+    };
+  }
+  return undefined;
+}
+
 /** Normalises each SAN once: DNS names lowercased without a trailing dot, IPs canonical and folded. */
 export function requestedSans(names: readonly GeneralName[]): RequestedSan[] {
   return names.map((name): RequestedSan => {
     if (name.kind === 'dns') {
       const normalised = normaliseDnsName(name.value);
-      const problem = hostnameProblem(normalised);
+      const problem = dnsNameProblem(normalised);
       return { kind: 'dns', raw: name.value, name: normalised, problem, key: `dns:${normalised}` };
     }
     if (name.kind === 'ip') {
@@ -79,18 +95,33 @@ export function checkDuplicateSans(ctx: CheckContext): CheckResult {
   return found;
 }
 
-/** Rule 11: DNS SANs are RFC 1123 hostnames; no wildcards, no empty labels, no stray characters. */
+/**
+ * Rule 11: DNS SANs are RFC 1123 hostnames (no wildcards, no empty labels, no stray characters),
+ * and not IP literals such as `10.0.0.11`.
+ */
 export function checkDnsNames(ctx: CheckContext): CheckResult {
   return ctx.sans
     .filter(isDnsSan)
     .flatMap(san =>
       san.problem === undefined
         ? []
-        : [violation('InvalidDnsName', `${sanLabel(san)} ${san.problem}`)],
+        : [violation(san.problem.code, `${sanLabel(san)} ${san.problem.text}`)],
     );
 }
 
-/** Rule 12: IP SANs are 4 or 16 bytes and not loopback, unspecified, link-local, multicast or broadcast. */
+/** Rule 12, IPv6 that embeds IPv4 (when `reserved.embeddedIpv4`): the message, or undefined. */
+function embeddedIpv4Problem(ip: IpAddress, ctx: CheckContext): string | undefined {
+  if (!ctx.policy.reserved.embeddedIpv4) return undefined;
+  const embedded = embeddedIpv4(ip);
+  if (embedded === undefined) return undefined;
+  const what = embedded.ipv4 === undefined ? 'an IPv4 address' : `IPv4 ${embedded.ipv4}`;
+  return `embeds ${what} (${embedded.label} ${embedded.range}); request the IPv4 address itself`;
+}
+
+/**
+ * Rule 12: IP SANs are 4 or 16 bytes and not loopback, unspecified, link-local, multicast or
+ * broadcast, nor (by default) an IPv6 form that embeds an IPv4 address.
+ */
 export function checkIpAddresses(ctx: CheckContext): CheckResult {
   return ctx.sans.filter(isIpSan).flatMap(san => {
     if (san.ip === undefined) {
@@ -99,16 +130,23 @@ export function checkIpAddresses(ctx: CheckContext): CheckResult {
       ];
     }
     const special = specialIpClass(san.ip);
-    if (special === undefined) return [];
-    return [violation('DisallowedIp', `${sanLabel(san)} is a ${special} address`)];
+    if (special !== undefined) {
+      return [violation('DisallowedIp', `${sanLabel(san)} is a ${special} address`)];
+    }
+    const embedded = embeddedIpv4Problem(san.ip, ctx);
+    if (embedded === undefined) return [];
+    return [violation('EmbeddedIpv4Address', `${sanLabel(san)} ${embedded}`)];
   });
 }
 
-/** Whether a normalised DNS name is reserved: localhost, the kubernetes Service names, *.svc, …. */
-export function isReservedName(name: string, policy: Policy): boolean {
-  return (
-    policy.reserved.names.has(name) || policy.reserved.nameSuffixes.some(s => name.endsWith(s))
-  );
+/**
+ * Why a normalised DNS name is reserved (localhost, the kubernetes Service names, cloud metadata
+ * names, *.svc, …), or undefined.
+ */
+export function reservedNameProblem(name: string, policy: Policy): string | undefined {
+  if (policy.reserved.names.has(name)) return 'is a reserved name';
+  const suffix = policy.reserved.nameSuffixes.find(s => name.endsWith(s));
+  return suffix === undefined ? undefined : `is under the reserved suffix ${suffix}`;
 }
 
 /** Rule 13: no reserved name and no reserved IP (case-insensitive, trailing dot ignored). */
@@ -116,13 +154,19 @@ export function checkReserved(ctx: CheckContext): CheckResult {
   const { policy } = ctx;
   return wellFormedSans(ctx.sans).flatMap(san => {
     if (san.kind === 'dns') {
-      if (!isReservedName(san.name, policy)) return [];
-      return [violation('ReservedName', `${sanLabel(san)} is a reserved in-cluster name`)];
+      const problem = reservedNameProblem(san.name, policy);
+      return problem === undefined
+        ? []
+        : [violation('ReservedName', `${sanLabel(san)} ${problem}`)];
     }
     const { ip } = san;
     if (ip === undefined) return [];
-    const range = policy.reserved.ips.find(cidr => cidrContains(cidr, ip));
-    if (range === undefined) return [];
-    return [violation('ReservedIp', `${sanLabel(san)} is reserved (reserved.ips ${range.text})`)];
+    const reserved = policy.reserved.ips.find(r => cidrContains(r.cidr, ip));
+    if (reserved === undefined) return [];
+    const where =
+      reserved.source === 'built-in'
+        ? `built-in reserved IP ${reserved.cidr.text}`
+        : `reserved.ips ${reserved.cidr.text}`;
+    return [violation('ReservedIp', `${sanLabel(san)} is reserved (${where})`)];
   });
 }
