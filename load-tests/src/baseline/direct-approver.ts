@@ -1,6 +1,6 @@
 // The baseline the benchmark compares stampede with: a minimal direct approver in one process, no
 // queue. It list/watches kubelet-serving CSRs and Nodes with @stampede/kube, keeps the Nodes (and
-// the index of who reports which address) in memory, and for each pending CSR asks for a
+// the worker's index of who reports which address, and its Service ranges) in memory, and for each pending CSR asks for a
 // SubjectAccessReview, decides with the same pure policy and the same facts, writes the approval
 // conditioned on the version it saw, and records an Event, with at most `concurrency` CSRs in flight.
 // It is what a controller-runtime approver with an informer cache does, minus leader election.
@@ -17,12 +17,11 @@ import {
   csrRequestFromObject,
   decide,
   nodeFactFromObject,
-  reportedAddressKeys,
   requiredFacts,
   triage,
 } from '@stampede/policy';
+import { ClaimsIndex, nodeClaims, startServiceRanges } from '@stampede/worker';
 import type {
-  AddressClaimant,
   CsrRequest,
   Decision,
   Facts,
@@ -66,43 +65,6 @@ const toNodeFact = (node: unknown): NodeFact | undefined => {
   return fact.ok ? fact.value : undefined;
 };
 
-/** Who reports which address key, kept in step with the Node watch. */
-class ClaimantIndex {
-  readonly #byKey = new Map<string, Map<string, number>>();
-
-  apply(change: StoreChange<NodeFact>): void {
-    if (change.previous !== undefined) this.#remove(change.previous);
-    if (change.type === 'deleted') this.#remove(change.value);
-    else this.#add(change.value);
-  }
-
-  claimants(key: string, requester: string): readonly AddressClaimant[] {
-    const out: AddressClaimant[] = [];
-    for (const [node, createdAtMs] of this.#byKey.get(key) ?? [])
-      if (node !== requester) out.push({ node, createdAtMs });
-    return out;
-  }
-
-  #add(node: NodeFact): void {
-    for (const key of reportedAddressKeys(node)) {
-      let nodes = this.#byKey.get(key);
-      if (nodes === undefined) {
-        nodes = new Map<string, number>();
-        this.#byKey.set(key, nodes);
-      }
-      nodes.set(node.name, node.createdAtMs);
-    }
-  }
-
-  #remove(node: NodeFact): void {
-    for (const key of reportedAddressKeys(node)) {
-      const nodes = this.#byKey.get(key);
-      nodes?.delete(node.name);
-      if (nodes?.size === 0) this.#byKey.delete(key);
-    }
-  }
-}
-
 function conditionOf(decision: Decision): ApprovalCondition | undefined {
   if (decision.kind === 'approve')
     return { type: 'Approved', reason: decision.reason, message: decision.message };
@@ -114,7 +76,8 @@ function conditionOf(decision: Decision): ApprovalCondition | undefined {
 export function startDirectApprover(options: DirectApproverOptions): DirectApprover {
   const { kube, policy, logger, signal } = options;
   const now = options.now ?? Date.now;
-  const index = new ClaimantIndex();
+  const index = new ClaimsIndex();
+  const ranges = startServiceRanges({ kube, signal, now });
   const counters: Record<string, number> = {};
   const count = (outcome: string): void => {
     counters[outcome] = (counters[outcome] ?? 0) + 1;
@@ -128,8 +91,11 @@ export function startDirectApprover(options: DirectApproverOptions): DirectAppro
   const nodes: ListWatch<NodeFact> = kube.watchNodes({
     signal,
     project: toNodeFact,
-    onChange: change => {
-      index.apply(change);
+    onChange: (change: StoreChange<NodeFact>) => {
+      index.replace(
+        change.previous === undefined ? undefined : nodeClaims(change.previous),
+        change.type === 'deleted' ? undefined : nodeClaims(change.value),
+      );
     },
   });
 
@@ -169,11 +135,7 @@ export function startDirectApprover(options: DirectApproverOptions): DirectAppro
     const node = needed.nodeName === undefined ? undefined : nodes.store.get(needed.nodeName);
     const nodeFact: Facts['node'] =
       node === undefined ? { state: 'absent' } : { state: 'known', value: node };
-    const requester = node?.name ?? '';
-    const claimants: Facts['claimants'] = {
-      state: 'known',
-      value: key => index.claimants(key, requester),
-    };
+    const claimants: Facts['claimants'] = { state: 'known', value: key => index.claimants(key) };
     let authorization: Facts['authorization'] = { state: 'unavailable', reason: 'not needed' };
     if (needed.facts.includes('authorization')) {
       const review = await kube.createSubjectAccessReview(accessReviewSpec(request, policy), {
@@ -181,7 +143,10 @@ export function startDirectApprover(options: DirectApproverOptions): DirectAppro
       });
       authorization = { state: 'known', value: { allowed: review.allowed, reason: review.reason } };
     }
-    return { nowMs: now(), node: nodeFact, claimants, authorization };
+    const serviceRanges = needed.facts.includes('serviceRanges')
+      ? await ranges.current(signal)
+      : { state: 'unavailable' as const, reason: 'not needed' };
+    return { nowMs: now(), node: nodeFact, claimants, authorization, serviceRanges };
   }
 
   /** Writes the decision, conditioned on the version decided on, and its Event. */

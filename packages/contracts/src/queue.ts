@@ -2,8 +2,8 @@
 // watchers and new workers must agree, so these are constants here rather than configuration.
 
 /**
- * BullMQ key prefix. The braces are a Redis Cluster hash tag: every key of the queue (and of the address
- * index, see address-index.ts) lands in one slot, which BullMQ's multi-key Lua scripts require.
+ * BullMQ key prefix. The braces are a Redis Cluster hash tag: every key of the queue lands in one
+ * slot, which BullMQ's multi-key Lua scripts require.
  */
 export const QUEUE_PREFIX = '{stampede}';
 

@@ -369,17 +369,29 @@ describe('deploy/ against a real API server', () => {
       await check(worker, 'update certificatesigningrequests.certificates.k8s.io', false);
       await check(worker, 'delete certificatesigningrequests.certificates.k8s.io', false);
       await check(worker, 'list certificatesigningrequests.certificates.k8s.io', false);
-      await check(worker, 'list nodes', false);
+      await check(worker, 'update nodes', false);
+      await check(worker, 'patch nodes --subresource=status', false);
+      await check(worker, 'get services -n default', false);
+      await check(worker, 'get services/kubernetes -n kube-system', false);
+      await check(worker, 'create servicecidrs.networking.k8s.io', false);
       await check(worker, 'create events.events.k8s.io -n kube-system', false);
       await check(worker, 'patch events.events.k8s.io -n default', false);
       await check(worker, 'get secrets -n stampede-system', false);
     });
 
-    it('lets the watcher list and watch CSRs and Nodes, and write nothing', async () => {
-      for (const resource of ['certificatesigningrequests.certificates.k8s.io', 'nodes']) {
-        await check(watcher, `list ${resource}`, true);
-        await check(watcher, `watch ${resource}`, true);
+    it('lets the worker read Nodes, ServiceCIDRs and the kubernetes Service for its own facts', async () => {
+      for (const verb of ['get', 'list', 'watch']) await check(worker, `${verb} nodes`, true);
+      for (const verb of ['list', 'watch']) {
+        await check(worker, `${verb} servicecidrs.networking.k8s.io`, true);
       }
+      await check(worker, 'get services/kubernetes -n default', true);
+    });
+
+    it('lets the watcher list and watch CSRs, read no Node, and write nothing', async () => {
+      await check(watcher, 'list certificatesigningrequests.certificates.k8s.io', true);
+      await check(watcher, 'watch certificatesigningrequests.certificates.k8s.io', true);
+      await check(watcher, 'list nodes', false);
+      await check(watcher, 'get nodes', false);
       await check(
         watcher,
         'update certificatesigningrequests.certificates.k8s.io --subresource=approval',

@@ -60,7 +60,7 @@ export class ClusterPki {
         subject: { commonName: 'kube-apiserver' },
         extKeyUsages: ['serverAuth'],
         dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
-        ips: ['127.0.0.1', '10.0.0.1'],
+        ips: ['127.0.0.1', '10.96.0.1'],
       },
       serving.spki,
     );

@@ -378,7 +378,7 @@ export class ControlPlane {
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         `--service-account-key-file=${p.saPublicKey}`,
         `--service-account-signing-key-file=${p.saPrivateKey}`,
-        '--service-cluster-ip-range=10.0.0.0/24',
+        '--service-cluster-ip-range=10.96.0.0/16',
         // A loopback advertise address fails Endpoints validation in a loop otherwise.
         '--endpoint-reconciler-type=none',
         '--enable-admission-plugins=NodeRestriction',

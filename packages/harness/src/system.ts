@@ -175,11 +175,12 @@ export class System {
   async start(
     kind: ServiceKind,
     env: Readonly<Record<string, string>> = {},
+    readyTimeoutMs = 60_000,
   ): Promise<ServiceProcess> {
     const name = `${kind}-${++this.#count}`;
     const service = spawnService(kind, name, { ...this.#env(kind, name), ...env }, this.dir);
     this.services.push(service);
-    await this.ready(service);
+    await this.ready(service, readyTimeoutMs);
     return service;
   }
 

@@ -17,11 +17,14 @@ import type {
   ListWatch,
   ListWatchOptions,
   Node,
+  Service,
+  ServiceCidr,
   SubjectAccessReviewSpec,
 } from './types.ts';
 
 const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const NODE_PATH = '/api/v1/nodes';
+const SERVICE_CIDR_PATH = '/apis/networking.k8s.io/v1/servicecidrs';
 const SAR_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
 const SIGNER_SELECTOR = `spec.signerName=${KUBELET_SERVING_SIGNER}`;
 /** events.k8s.io/v1 `note` limit (bytes). */
@@ -181,6 +184,23 @@ class Client implements KubeClient {
     }
   }
 
+  async getService(
+    namespace: string,
+    name: string,
+    options: CallOptions = {},
+  ): Promise<Service | undefined> {
+    try {
+      return (await this.#transport.request({
+        method: 'GET',
+        path: `/api/v1/namespaces/${segment(namespace)}/services/${segment(name)}`,
+        signal: options.signal,
+      })) as Service;
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
   async createEvent(input: CsrEventInput, options: CallOptions = {}): Promise<CreateEventResult> {
     const namespace = input.namespace ?? 'default';
     const name = eventName(input);
@@ -232,6 +252,15 @@ class Client implements KubeClient {
     return startListWatch({
       transport: this.#transport,
       target: { path: NODE_PATH, resource: 'node' },
+      options: { ...options, signal: this.#loopSignal(options.signal) },
+      logger: this.#logger,
+    });
+  }
+
+  watchServiceCidrs<P>(options: ListWatchOptions<ServiceCidr, P>): ListWatch<P> {
+    return startListWatch({
+      transport: this.#transport,
+      target: { path: SERVICE_CIDR_PATH, resource: 'servicecidr' },
       options: { ...options, signal: this.#loopSignal(options.signal) },
       logger: this.#logger,
     });

@@ -167,6 +167,7 @@ class Reflector<T extends KubeObject, P> implements ListWatch<P> {
   #report(error: unknown, attempt: number): void {
     const message = error instanceof Error ? error.message : String(error);
     this.#stats.lastError = message;
+    this.#stats.lastErrorStatus = error instanceof KubeApiError ? error.status : undefined;
     const fields = {
       resource: this.#target.resource,
       attempt,
@@ -215,6 +216,7 @@ class Reflector<T extends KubeObject, P> implements ListWatch<P> {
     this.#stats.synced = true;
     this.#synced.resolve(undefined);
     this.#call(() => this.#options.onSynced?.());
+    this.#progress();
   }
 
   #keep(into: Map<string, Entry<P>>, object: T): void {
@@ -333,6 +335,7 @@ class Reflector<T extends KubeObject, P> implements ListWatch<P> {
       case 'BOOKMARK':
         this.#stats.bookmarks++;
         this.#track(object);
+        this.#progress();
         return;
       case 'ERROR':
         throw this.#watchError(event.object);
@@ -344,6 +347,12 @@ class Reflector<T extends KubeObject, P> implements ListWatch<P> {
           message: `watch ${this.#target.resource}: unknown event type ${String(event.type)}`,
         });
     }
+  }
+
+  /** The store now holds every change up to stats.resourceVersion: tell whoever waits for one. */
+  #progress(): void {
+    const rv = this.#stats.resourceVersion;
+    if (rv !== '') this.#call(() => this.#options.onProgress?.(rv));
   }
 
   #track(object: KubeObject | undefined): void {
@@ -366,6 +375,14 @@ class Reflector<T extends KubeObject, P> implements ListWatch<P> {
   #applyObject(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: T): void {
     this.#stats.events++;
     this.#track(object);
+    try {
+      this.#store(type, object);
+    } finally {
+      this.#progress();
+    }
+  }
+
+  #store(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: T): void {
     const key = object.metadata?.name;
     if (key === undefined) return;
     const old = this.#entries.get(key);

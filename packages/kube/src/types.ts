@@ -6,6 +6,8 @@ import type {
   V1CertificateSigningRequestCondition,
   V1Node,
   V1NodeAddress,
+  V1Service,
+  V1ServiceCIDR,
   V1SubjectAccessReviewSpec,
 } from '@kubernetes/client-node';
 
@@ -27,6 +29,8 @@ export type CsrCondition = Wire<V1CertificateSigningRequestCondition>;
 export type Node = Wire<V1Node>;
 export type NodeAddress = Wire<V1NodeAddress>;
 export type SubjectAccessReviewSpec = Wire<V1SubjectAccessReviewSpec>;
+export type Service = Wire<V1Service>;
+export type ServiceCidr = Wire<V1ServiceCIDR>;
 
 /**
  * The subset of a pino logger this package writes to. Pass a pino logger (or a child); this package
@@ -169,6 +173,12 @@ export interface ListWatchOptions<T, P> {
   readonly onChange?: (change: StoreChange<P>) => void;
   /** Called after every completed LIST (first sync and each relist), after its changes. */
   readonly onSynced?: () => void;
+  /**
+   * Called with stats.resourceVersion each time the store is known to hold every change up to it:
+   * after a LIST, after each watch event has been applied (and onChange called), and on bookmarks.
+   * A caller that read an object at version v can wait for progress ≥ v. Must not throw.
+   */
+  readonly onProgress?: (resourceVersion: string) => void;
   /** Called after each watch (re)connects (HTTP 200 on the watch request). */
   readonly onConnect?: () => void;
   /** Page size of LIST requests. Default 500. */
@@ -196,6 +206,8 @@ export interface ListWatchStats {
   /** ms since the epoch of the last list completion, watch event or bookmark; 0 before any. */
   readonly lastActivityAtMs: number;
   readonly lastError?: string;
+  /** HTTP status of the last error, when it had one (404: the API server does not serve the resource). */
+  readonly lastErrorStatus?: number | undefined;
 }
 
 /**
@@ -251,12 +263,16 @@ export interface KubeClient {
   ): Promise<AccessReviewResult>;
   /** GET a Node; resolves `undefined` when it does not exist. */
   getNode(name: string, options?: CallOptions): Promise<Node | undefined>;
+  /** GET a Service; resolves `undefined` when it does not exist. */
+  getService(namespace: string, name: string, options?: CallOptions): Promise<Service | undefined>;
   /** POST an events.k8s.io/v1 Event regarding the CSR. */
   createEvent(input: CsrEventInput, options?: CallOptions): Promise<CreateEventResult>;
   /** List+watch kubelet-serving CSRs (field selector `spec.signerName=kubernetes.io/kubelet-serving`). */
   watchCsrs<P>(options: ListWatchOptions<CertificateSigningRequest, P>): ListWatch<P>;
   /** List+watch Nodes; project to what you need (e.g. {@link projectNodeAddresses}). */
   watchNodes<P>(options: ListWatchOptions<Node, P>): ListWatch<P>;
+  /** List+watch `networking.k8s.io/v1` ServiceCIDRs (the cluster's Service IP ranges). */
+  watchServiceCidrs<P>(options: ListWatchOptions<ServiceCidr, P>): ListWatch<P>;
   stats(): KubeClientStats;
   /** Stops every list/watch loop of this client, then closes the pool after in-flight requests end. */
   close(): Promise<void>;

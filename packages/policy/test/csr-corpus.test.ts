@@ -62,32 +62,14 @@ describe('parseCsr on the adversarial corpus', () => {
   }
 });
 
-/**
- * Corpus cases the policy now denies though @stampede/testing still marks them valid: rule 12 was
- * revised to deny IPv6 forms that embed an IPv4 address. Each entry goes once the corpus carries the
- * mark itself; until then the policy's own reading of the spec decides here.
- */
-const DENIED_SINCE_THE_CORPUS: Readonly<Record<string, string>> = {
-  'reads an IPv4-compatible IPv6 address': 'rule 12: embedded IPv4',
-};
-
 // The corpus's `denied` marks against the real policy, with every fact granted: a marked case (or one
 // whose signature does not verify) is denied for its content alone; an unmarked one that verifies is
 // approved, so the corpus also guards against false denials of legitimate variants (threat T24).
 describe('decide() on the corpus cases that parse', () => {
-  it('holds every case the policy denies beyond the corpus marks', () => {
-    for (const name of Object.keys(DENIED_SINCE_THE_CORPUS))
-      assert.ok(
-        corpus.some(c => c.name === name),
-        `${name} is not in the corpus`,
-      );
-  });
-
   for (const c of corpus) {
     const expect = c.expect;
     if (expect.parse !== 'ok') continue;
-    const marked = expect.denied ?? DENIED_SINCE_THE_CORPUS[c.name];
-    const denied = marked !== undefined || expect.signature === 'invalid';
+    const denied = expect.denied !== undefined || expect.signature === 'invalid';
     it(`${denied ? 'denies' : 'approves'}: ${c.name}`, () => {
       const result = parseCsr(c.input);
       assert.ok(result.ok);

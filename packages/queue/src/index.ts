@@ -23,11 +23,4 @@ export type {
   JobContext,
   JobRetention,
 } from './worker.ts';
-export { createAddressIndex } from './address-index.ts';
-export type {
-  AddressIndex,
-  Claimant,
-  ClaimantsLookup,
-  IndexedNode,
-  SyncResult,
-} from './address-index.ts';
+export { EvictionPolicyError, checkEvictionPolicy, maxmemoryPolicyFromInfo } from './eviction.ts';

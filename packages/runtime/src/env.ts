@@ -57,6 +57,7 @@ export interface CommonServiceVariables {
     readonly REDIS_URL: z.ZodString;
     readonly REDIS_SENTINELS: z.ZodType<SentinelConfig | undefined, string | undefined>;
     readonly REDIS_SENTINEL_PASSWORD: z.ZodOptional<z.ZodString>;
+    readonly REDIS_ALLOW_EVICTION: z.ZodType<boolean, string | undefined>;
     readonly KUBECONFIG_PATH: z.ZodOptional<z.ZodString>;
   };
   /** The health server, log level and instance name: last. */
@@ -90,6 +91,15 @@ export function commonServiceVariables(healthPort: number): CommonServiceVariabl
           return parsed;
         }),
       REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+      REDIS_ALLOW_EVICTION: z
+        .string()
+        .optional()
+        .transform((value, ctx): boolean => {
+          if (value === undefined || value === '' || value === 'false') return false;
+          if (value === 'true') return true;
+          ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+          return z.NEVER;
+        }),
       KUBECONFIG_PATH: z.string().min(1).optional(),
     },
     process: {
@@ -115,6 +125,12 @@ export function commonServiceDocs(options: {
           'name@host:port[,host:port…]: find the primary through Sentinel (REDIS_URL then gives only user, password, db, TLS)',
       },
       { name: 'REDIS_SENTINEL_PASSWORD', description: 'AUTH password of the sentinels, if any' },
+      {
+        name: 'REDIS_ALLOW_EVICTION',
+        description:
+          'true: start even when Redis may evict keys (maxmemory-policy other than noeviction); queued CSRs can then be lost until the next relist',
+        default: 'false',
+      },
       {
         name: 'KUBECONFIG',
         description: 'kubeconfig path(s); unset in a pod means in-cluster config',

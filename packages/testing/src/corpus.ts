@@ -921,7 +921,11 @@ function sanCases(): CorpusCase[] {
   const ipCases: [string, string | Uint8Array, CorpusExpectation][] = [
     ['an IPv6 address', '2001:db8::1', valid],
     ['an IPv4-mapped IPv6 address as 16 octets', hex('00000000000000000000ffff0a000001'), valid],
-    ['an IPv4-compatible IPv6 address', '::10.0.0.1', valid],
+    [
+      'an IPv4-compatible IPv6 address (denied)',
+      '::10.0.0.1',
+      validDenied('rule 12: embedded IPv4'),
+    ],
     ['an IPv6 address whose first zero run is the longest', '2001:db8:0:0:0:1:0:1', valid],
     ['an IPv6 address with two equal zero runs', '2001:db8:0:0:1:0:0:1', valid],
     ['an IPv6 address with a single zero group', '2001:db8:0:1:1:1:1:1', valid],

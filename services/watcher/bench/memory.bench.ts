@@ -1,7 +1,8 @@
-// Memory the watcher keeps per Node and per pending CSR (its list/watch stores hold only these
-// projections). Run: node --expose-gc services/watcher/bench/memory.bench.ts
-import type { CertificateSigningRequest, Node } from '@stampede/kube';
-import { projectIndexedNode, projectPendingCsr } from '@stampede/watcher';
+// Memory the watcher keeps per pending CSR (its list/watch store holds only this projection).
+// The Node side lives in the worker now: services/worker/bench/node-view.bench.ts.
+// Run: node --expose-gc services/watcher/bench/memory.bench.ts
+import type { CertificateSigningRequest } from '@stampede/kube';
+import { projectPendingCsr } from '@stampede/watcher';
 
 const COUNT = 20_000;
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -11,26 +12,6 @@ function heapAfterGc(): number {
   gc?.();
   gc?.();
   return process.memoryUsage().heapUsed;
-}
-
-function node(i: number): Node {
-  const name = `ip-10-${i >> 8}-${i & 255}.eu-west-1.compute.internal`;
-  return {
-    metadata: {
-      name,
-      uid: crypto.randomUUID(),
-      resourceVersion: String(1_000_000 + i),
-      creationTimestamp: '2026-11-29T10:00:00Z',
-    },
-    status: {
-      addresses: [
-        { type: 'InternalIP', address: `10.1.${i >> 8}.${i & 255}` },
-        { type: 'ExternalIP', address: `54.1.${i >> 8}.${i & 255}` },
-        { type: 'Hostname', address: name },
-        { type: 'InternalDNS', address: name },
-      ],
-    },
-  };
 }
 
 function csr(i: number): CertificateSigningRequest {
@@ -63,5 +44,4 @@ function measure(label: string, make: (i: number) => object | undefined): void {
   );
 }
 
-measure('Node projection (4 addresses, EC2-style names)', i => projectIndexedNode(node(i)));
 measure('pending CSR projection', i => projectPendingCsr(csr(i)));

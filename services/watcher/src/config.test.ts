@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       config: {
         redisUrl: 'rediss://:secret@redis:6380/0',
         redisSentinel: undefined,
+        redisAllowEviction: false,
         kubeconfig: undefined,
         resyncIntervalMs: 30_000,
         relistIntervalMs: 600_000,
@@ -25,6 +26,7 @@ describe('loadConfig', () => {
   it('names every bad variable', () => {
     const result = loadConfig({
       REDIS_URL: 'http://redis',
+      REDIS_ALLOW_EVICTION: 'maybe',
       RESYNC_INTERVAL_SECONDS: '120',
       RELIST_INTERVAL_SECONDS: '0',
       PER_NODE_IN_FLIGHT: 'many',
@@ -35,12 +37,20 @@ describe('loadConfig', () => {
       errors.map(e => e.split(':')[0]),
       [
         'REDIS_URL',
+        'REDIS_ALLOW_EVICTION',
         'RESYNC_INTERVAL_SECONDS',
         'RELIST_INTERVAL_SECONDS',
         'PER_NODE_IN_FLIGHT',
         'LOG_LEVEL',
       ],
     );
+  });
+
+  it('accepts eviction only when REDIS_ALLOW_EVICTION is true', () => {
+    const allowed = loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_ALLOW_EVICTION: 'true' });
+    assert.equal(allowed.ok && allowed.config.redisAllowEviction, true);
+    const refused = loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_ALLOW_EVICTION: 'false' });
+    assert.equal(refused.ok && refused.config.redisAllowEviction, false);
   });
 
   it('finds Redis through Sentinel when REDIS_SENTINELS is set, with the sentinels password', () => {

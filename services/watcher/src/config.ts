@@ -16,6 +16,8 @@ export interface WatcherConfig {
   readonly redisUrl: string;
   /** Find the Redis primary through these sentinels (REDIS_SENTINELS). */
   readonly redisSentinel: SentinelConfig | undefined;
+  /** Start even when Redis may evict keys (REDIS_ALLOW_EVICTION). */
+  readonly redisAllowEviction: boolean;
   /** A kubeconfig path; unset means in-cluster, else $KUBECONFIG / ~/.kube/config. */
   readonly kubeconfig: string | undefined;
   /** Pending CSRs re-enqueued from the watch cache and the Node index re-synced, this often. */
@@ -43,6 +45,7 @@ const schema = z
   .transform((env): WatcherConfig => ({
     redisUrl: env.REDIS_URL,
     redisSentinel: withSentinelPassword(env.REDIS_SENTINELS, env.REDIS_SENTINEL_PASSWORD),
+    redisAllowEviction: env.REDIS_ALLOW_EVICTION,
     kubeconfig: env.KUBECONFIG_PATH,
     resyncIntervalMs: env.RESYNC_INTERVAL_SECONDS * 1_000,
     relistIntervalMs: env.RELIST_INTERVAL_SECONDS * 1_000,

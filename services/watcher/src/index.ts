@@ -1,5 +1,4 @@
 // The watcher's pure parts, for benchmarks and tools; the service itself starts from main.ts.
-export { projectIndexedNode, MAX_KEYS_PER_NODE } from './node-projection.ts';
 export { projectPendingCsr } from './pending.ts';
 export type { PendingCsr } from './pending.ts';
 export { planAll, planRequester } from './plan.ts';

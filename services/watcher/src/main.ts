@@ -3,7 +3,7 @@
 import { APPROVAL_QUEUE } from '@stampede/contracts';
 import { createKubeClient, loadKubeConfig } from '@stampede/kube';
 import {
-  createAddressIndex,
+  checkEvictionPolicy,
   createApprovalQueue,
   createRedisConnection,
   redactRedisUrl,
@@ -81,6 +81,14 @@ try {
       logger.warn({ err: error instanceof Error ? error.message : error }, 'Redis not ready yet');
     }
   }
+  logger.info(
+    {
+      evictionPolicy: await checkEvictionPolicy(redis, {
+        allowEviction: config.redisAllowEviction,
+      }),
+    },
+    'Redis ready',
+  );
   const queue = createApprovalQueue(redis);
   queue.queue.on('error', error => {
     metrics.redisErrors.inc();
@@ -92,7 +100,6 @@ try {
   const watcher = runWatcher({
     kube,
     queue,
-    index: createAddressIndex(redis),
     redisStatus: () => redis.status,
     logger,
     signal: stop.signal,
@@ -102,11 +109,10 @@ try {
       metrics.enqueued.inc(count);
     },
   });
-  const counted = { csr: 0, node: 0 };
+  const counted = { csr: 0 };
   const countRestarts = (): void => {
     const now = watcher.restarts();
     metrics.watchRestarts.inc({ resource: 'certificatesigningrequests' }, now.csr - counted.csr);
-    metrics.watchRestarts.inc({ resource: 'nodes' }, now.node - counted.node);
     Object.assign(counted, now);
   };
   const health = await startHealthServer({

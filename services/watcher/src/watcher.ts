@@ -1,15 +1,14 @@
-// Wires the two halves of the watcher and exposes their health.
+// Wires the watcher and exposes its health. It watches CSRs only: which Node reports which address
+// is each worker's own fact from the API server (docs/adr/0019), never something Redis holds.
 import type { KubeClient } from '@stampede/kube';
-import type { AddressIndex, ApprovalQueue, QueueLogger } from '@stampede/queue';
+import type { ApprovalQueue, QueueLogger } from '@stampede/queue';
 import type { HealthCheck } from '@stampede/runtime';
 import type { Tracer } from '@stampede/telemetry';
 import { startCsrEnqueuer } from './csr-enqueuer.ts';
-import { startNodeIndexer } from './node-indexer.ts';
 
 export interface WatcherDeps {
   readonly kube: KubeClient;
   readonly queue: ApprovalQueue;
-  readonly index: AddressIndex;
   /** Redis connection status, e.g. `ready`. */
   readonly redisStatus: () => string;
   readonly logger: QueueLogger;
@@ -29,7 +28,7 @@ export interface RunningWatcher {
   readonly ready: Readonly<Record<string, HealthCheck>>;
   readonly done: Promise<void>;
   /** List/watch restarts so far, per resource (for metrics). */
-  restarts(): { readonly csr: number; readonly node: number };
+  restarts(): { readonly csr: number };
 }
 
 export function runWatcher(deps: WatcherDeps): RunningWatcher {
@@ -44,25 +43,13 @@ export function runWatcher(deps: WatcherDeps): RunningWatcher {
     ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
     ...(deps.onEnqueued === undefined ? {} : { onEnqueued: deps.onEnqueued }),
   });
-  const nodes = startNodeIndexer({
-    kube: deps.kube,
-    index: deps.index,
-    logger: deps.logger,
-    signal: deps.signal,
-    syncIntervalMs: deps.config.resyncIntervalMs,
-  });
   return {
     live: { process: () => ({ ok: true }) },
     ready: {
       'csr-watch-synced': () => ({ ok: csrs.stats().listWatch.synced }),
-      'node-watch-synced': () => ({ ok: nodes.stats().listWatch.synced }),
-      'address-index-synced': () => ({ ok: nodes.stats().syncs > 0 }),
       redis: () => ({ ok: deps.redisStatus() === 'ready', detail: deps.redisStatus() }),
     },
-    done: Promise.all([csrs.done, nodes.done]).then(() => undefined),
-    restarts: () => ({
-      csr: csrs.stats().listWatch.restarts,
-      node: nodes.stats().listWatch.restarts,
-    }),
+    done: csrs.done,
+    restarts: () => ({ csr: csrs.stats().listWatch.restarts }),
   };
 }

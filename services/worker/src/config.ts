@@ -20,6 +20,8 @@ export interface WorkerConfig {
   readonly redisUrl: string;
   /** Find the Redis primary through these sentinels (REDIS_SENTINELS). */
   readonly redisSentinel: SentinelConfig | undefined;
+  /** Start even when Redis may evict keys (REDIS_ALLOW_EVICTION). */
+  readonly redisAllowEviction: boolean;
   readonly kubeconfig: string | undefined;
   readonly policy: Policy;
   readonly policyFile: string | undefined;
@@ -124,6 +126,7 @@ export function loadConfig(
     config: {
       redisUrl: e.REDIS_URL,
       redisSentinel: withSentinelPassword(e.REDIS_SENTINELS, e.REDIS_SENTINEL_PASSWORD),
+      redisAllowEviction: e.REDIS_ALLOW_EVICTION,
       kubeconfig: e.KUBECONFIG_PATH,
       policy: policy.config,
       policyFile: e.POLICY_FILE,

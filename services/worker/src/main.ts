@@ -3,11 +3,13 @@
 import { createNodeSignatureVerifier } from '@stampede/crypto';
 import { createKubeClient, loadKubeConfig } from '@stampede/kube';
 import {
-  createAddressIndex,
+  checkEvictionPolicy,
   createApprovalWorker,
   createRedisConnection,
   redactRedisUrl,
+  waitForReady,
 } from '@stampede/queue';
+import type { ApprovalWorker } from '@stampede/queue';
 import { configOrExit, createLogger, sentinelsText, startHealthServer } from '@stampede/runtime';
 import {
   activeTraceFields,
@@ -16,7 +18,9 @@ import {
   startTracing,
 } from '@stampede/telemetry';
 import { HELP, loadConfig } from './config.ts';
+import { startNodeView } from './node-view.ts';
 import { createProcessCsr } from './process-csr.ts';
+import { startServiceRanges } from './service-ranges.ts';
 
 const USER_AGENT = 'stampede-worker';
 
@@ -71,6 +75,49 @@ try {
     },
     'starting',
   );
+  // The Node and ServiceCIDR watches are facts of every decision: no job is taken before both have
+  // listed, so a starting worker retries nothing it could not have decided (docs/adr/0019).
+  const views = new AbortController();
+  const nodes = startNodeView({ kube, signal: views.signal });
+  const serviceRanges = startServiceRanges({ kube, signal: views.signal, now: Date.now });
+  // Set once the watches have listed; the probes read it before then.
+  const running: { worker?: ApprovalWorker } = {};
+  const health = await startHealthServer({
+    port: config.healthPort,
+    host: config.healthHost,
+    live: { worker: () => ({ ok: running.worker?.worker.isRunning() ?? true }) },
+    ready: {
+      redis: () => ({ ok: redis.status === 'ready', detail: redis.status }),
+      'node-watch-synced': () => ({ ok: nodes.synced() }),
+      'servicecidr-watch': () => {
+        const stats = serviceRanges.stats();
+        return { ok: stats.synced || stats.lastErrorStatus === 404 };
+      },
+      worker: () => ({ ok: running.worker?.isReady() ?? false }),
+    },
+    metrics: () => metrics.render(),
+  });
+
+  for (;;) {
+    try {
+      await waitForReady(redis, 10_000);
+      break;
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : error }, 'Redis not ready yet');
+    }
+  }
+  const evictionPolicy = await checkEvictionPolicy(redis, {
+    allowEviction: config.redisAllowEviction,
+  });
+  const started = Date.now();
+  await until(() => {
+    const ranges = serviceRanges.stats();
+    return nodes.synced() && (ranges.synced || ranges.lastErrorStatus === 404);
+  });
+  logger.info(
+    { nodes: nodes.stats().nodes, listMs: Date.now() - started, evictionPolicy },
+    'Node and ServiceCIDR watches synced',
+  );
   const worker = createApprovalWorker({
     connection: redis,
     logger,
@@ -83,7 +130,8 @@ try {
     lockDurationMs: config.lockDurationMs,
     processor: createProcessCsr({
       kube,
-      index: createAddressIndex(redis),
+      nodes,
+      serviceRanges,
       policy: config.policy,
       verifier: createNodeSignatureVerifier(),
       logger,
@@ -102,16 +150,7 @@ try {
       },
     }),
   });
-  const health = await startHealthServer({
-    port: config.healthPort,
-    host: config.healthHost,
-    live: { worker: () => ({ ok: worker.worker.isRunning() }) },
-    ready: {
-      redis: () => ({ ok: redis.status === 'ready', detail: redis.status }),
-      worker: () => ({ ok: worker.isReady() }),
-    },
-    metrics: () => metrics.render(),
-  });
+  running.worker = worker;
   logger.info({ healthPort: health.port, concurrency: config.concurrency }, 'worker started');
 
   let stopping = false;
@@ -121,6 +160,7 @@ try {
     logger.info({ signal, deadlineMs: config.shutdownDeadlineMs }, 'shutting down');
     const { released } = await worker.close(config.shutdownDeadlineMs);
     logger.info({ released, kube: kube.stats() }, 'worker closed');
+    views.abort();
     await health.close();
     redis.disconnect();
     await kube.close();
@@ -136,4 +176,9 @@ try {
 } catch (error) {
   logger.fatal({ err: error }, 'worker failed');
   process.exit(1);
+}
+
+/** Resolves once `ready()` is true, checking every 50 ms. */
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise(resolve => setTimeout(resolve, 50));
 }

@@ -11,13 +11,7 @@ import type {
 import { csrRequestFromObject, decide, triage } from '@stampede/policy';
 import type { CsrRequest, Decision, Policy, SignatureVerifier } from '@stampede/policy';
 import { RetryLaterError, ThrottledError } from '@stampede/queue';
-import type {
-  AddressIndex,
-  ApprovalProcessor,
-  BackoffOptions,
-  JobContext,
-  QueueLogger,
-} from '@stampede/queue';
+import type { ApprovalProcessor, BackoffOptions, JobContext, QueueLogger } from '@stampede/queue';
 import { APPROVAL_QUEUE } from '@stampede/contracts';
 import type { CsrJob } from '@stampede/contracts';
 import {
@@ -42,7 +36,9 @@ export interface ProcessDeps {
     KubeClient,
     'getCsr' | 'updateApproval' | 'createEvent' | 'getNode' | 'createSubjectAccessReview'
   >;
-  readonly index: Pick<AddressIndex, 'lookup'>;
+  /** The worker's own Node watch: who else reports an address (docs/adr/0019). */
+  readonly nodes: FactSources['nodes'];
+  readonly serviceRanges: FactSources['serviceRanges'];
   readonly policy: Policy;
   readonly verifier: SignatureVerifier;
   readonly logger: QueueLogger;
@@ -209,9 +205,18 @@ function tracedSources(deps: ProcessDeps): FactSources {
           deps.kube.createSubjectAccessReview(spec, options),
         ),
     },
-    index: {
-      lookup: keys => inSpan(tracer, 'address index lookup', {}, () => deps.index.lookup(keys)),
+    nodes: {
+      synced: () => deps.nodes.synced(),
+      claimants: key => deps.nodes.claimants(key),
+      caughtUp: (resourceVersion, timeoutMs, signal) =>
+        inSpan(
+          tracer,
+          'node watch catch-up',
+          { attributes: { 'stampede.node.resource_version': resourceVersion } },
+          () => deps.nodes.caughtUp(resourceVersion, timeoutMs, signal),
+        ),
     },
+    serviceRanges: deps.serviceRanges,
   };
 }
 
