@@ -9,13 +9,14 @@ import type { Logger } from './util.ts';
 
 interface GoProgram {
   /** scripts/build-<name>.sh builds it. */
-  readonly name: 'controlplane' | 'jaeger';
+  readonly name: 'controlplane' | 'jaeger' | 'kubelet';
   /** Overrides the build with a binary of the caller's. */
   readonly envVar: string;
 }
 
 const CONTROL_PLANE: GoProgram = { name: 'controlplane', envVar: 'STAMPEDE_CONTROLPLANE_BIN' };
 const JAEGER: GoProgram = { name: 'jaeger', envVar: 'STAMPEDE_JAEGER_BIN' };
+const KUBELET: GoProgram = { name: 'kubelet', envVar: 'STAMPEDE_KUBELET_BIN' };
 
 const builds = new Map<string, Promise<string>>();
 
@@ -38,6 +39,11 @@ function resolve(program: GoProgram, log: Logger, cachedOnly: boolean): Promise<
 
 export function resolveControlPlaneBinary(log: Logger): Promise<string> {
   return resolve(CONTROL_PLANE, log, false);
+}
+
+/** The test kubelet (go/kubelet: a real kubelet with a fake CRI). */
+export function resolveKubeletBinary(log: Logger): Promise<string> {
+  return resolve(KUBELET, log, false);
 }
 
 /** Jaeger; with `cachedOnly`, undefined unless it is already built (no minutes-long build). */

@@ -66,3 +66,7 @@ export {
 export { freePort } from './util.ts';
 export { System, settledAs, until } from './system.ts';
 export type { ServiceKind, ServiceProcess, SystemOptions } from './system.ts';
+export { startKubelet, RealKubelet } from './real-kubelet.ts';
+export type { RealKubeletHarness, StartKubeletOptions, StoredCertificate } from './real-kubelet.ts';
+export { claimNodeIp, freeNodeIps, releaseNodeIp } from './node-ips.ts';
+export { servedCertificate } from './served-certificate.ts';

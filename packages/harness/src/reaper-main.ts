@@ -2,9 +2,10 @@
 //
 // It lives in its own session, so a SIGKILL of the test runner (or of its process group) leaves it
 // running. Every 200 ms it checks that its parent is still the same process; once the parent is
-// gone it SIGKILLs every process group listed in the registry file and deletes the listed
-// directories. The parent rewrites that file whenever it starts or stops a child, and deletes it
-// (and SIGTERMs us) when it has torn everything down itself.
+// gone it SIGKILLs every process group listed in the registry file, removes the listed extra
+// loopback addresses and deletes the listed directories. The parent rewrites that file whenever it
+// starts or stops a child, and deletes it (and SIGTERMs us) when it has torn everything down itself.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { parseRegistry, processStartTime } from './reaper-registry.ts';
 
@@ -40,6 +41,9 @@ function reap(): void {
       // ESRCH: already gone.
     }
   }
+  // Addresses after the processes (nothing uses them any more), before the dirs.
+  for (const prefix of registry.addresses)
+    spawnSync('ip', ['addr', 'del', prefix, 'dev', 'lo'], { stdio: 'ignore' });
   for (const dir of registry.dirs) rmSync(dir, { recursive: true, force: true });
   rmSync(registryFile ?? '', { force: true });
 }

@@ -8,15 +8,21 @@ export interface Registry {
   readonly pids: readonly number[];
   /** Temporary directories to delete afterwards. */
   readonly dirs: readonly string[];
+  /** Extra addresses on `lo` to remove (`ip addr del <prefix> dev lo`), e.g. `10.66.0.1/32`. */
+  readonly addresses: readonly string[];
 }
 
+// Only a host prefix reaches `ip`: the reaper runs as root and must never be talked into more.
+const HOST_PREFIX = /^(?:\d{1,3}(?:\.\d{1,3}){3}\/32|[0-9a-f:]+\/128)$/i;
+
 export function parseRegistry(text: string): Registry {
-  if (text.trim() === '') return { pgids: [], pids: [], dirs: [] };
+  if (text.trim() === '') return { pgids: [], pids: [], dirs: [], addresses: [] };
   const raw = JSON.parse(text) as Partial<Registry>;
   return {
     pgids: (raw.pgids ?? []).filter(p => Number.isInteger(p) && p > 1),
     pids: (raw.pids ?? []).filter(p => Number.isInteger(p) && p > 1),
     dirs: (raw.dirs ?? []).filter(d => typeof d === 'string' && d.length > 1),
+    addresses: (raw.addresses ?? []).filter(a => typeof a === 'string' && HOST_PREFIX.test(a)),
   };
 }
 

@@ -9,7 +9,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startControlPlane, type ControlPlane } from './controlplane.ts';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './controlplane.ts';
 import type { CertificateSigningRequest } from './csr.ts';
 import { repoRoot } from './manifests.ts';
 import { startRedis, type RedisServer } from './redis.ts';
@@ -99,6 +99,8 @@ export interface SystemOptions {
   readonly policy?: string;
   readonly watcherEnv?: Readonly<Record<string, string>>;
   readonly workerEnv?: Readonly<Record<string, string>>;
+  /** For the control plane (e.g. a short `signingDuration`, so real kubelets rotate in a test). */
+  readonly controlPlane?: ControlPlaneOptions;
 }
 
 /** A control plane, Redis, and any number of watcher and worker processes. */
@@ -129,7 +131,7 @@ export class System {
   }
 
   static async start(options: SystemOptions = {}): Promise<System> {
-    const [cp, redis] = await Promise.all([startControlPlane(), startRedis()]);
+    const [cp, redis] = await Promise.all([startControlPlane(options.controlPlane), startRedis()]);
     // Each service's own ServiceAccount token, bound by deploy/base/rbac: least privilege, not admin.
     const kubeconfig = {
       watcher: await cp.serviceKubeconfig('watcher'),
@@ -175,12 +177,21 @@ export class System {
   async start(
     kind: ServiceKind,
     env: Readonly<Record<string, string>> = {},
-    readyTimeoutMs = 60_000,
+    options: {
+      /** How long to wait for /readyz (default 60 s). */
+      readonly readyTimeoutMs?: number;
+      /** false: return once the process has started its health server, ready or not. */
+      readonly waitReady?: boolean;
+    } = {},
   ): Promise<ServiceProcess> {
     const name = `${kind}-${++this.#count}`;
     const service = spawnService(kind, name, { ...this.#env(kind, name), ...env }, this.dir);
     this.services.push(service);
-    await this.ready(service, readyTimeoutMs);
+    if (options.waitReady === false) {
+      await service.healthPort;
+      return service;
+    }
+    await this.ready(service, options.readyTimeoutMs);
     return service;
   }
 

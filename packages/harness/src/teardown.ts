@@ -6,7 +6,7 @@
 // Every child runs in its own process group (spawn's `detached`), so killing the group also kills
 // whatever the child forked, and a Ctrl-C aimed at the test runner's group does not reach it
 // before we do.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ const groups = new Set<number>();
 /** Single processes that are not group leaders (e.g. a service spawned without `detached`). */
 const pids = new Set<number>();
 const dirs = new Set<string>();
+/** Extra addresses on `lo` (./node-ips.ts), as `ip addr` prefixes: 10.66.0.1/32, fd00:66::1/128. */
+const addresses = new Set<string>();
 const registryFile = join(tmpdir(), `stampede-harness-reaper-${process.pid}.json`);
 let reaperPid: number | undefined;
 let hooksInstalled = false;
@@ -24,7 +26,15 @@ let hooksInstalled = false;
 function writeRegistry(): void {
   ensureReaper();
   const tmp = `${registryFile}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ pgids: [...groups], pids: [...pids], dirs: [...dirs] }));
+  writeFileSync(
+    tmp,
+    JSON.stringify({
+      pgids: [...groups],
+      pids: [...pids],
+      dirs: [...dirs],
+      addresses: [...addresses],
+    }),
+  );
   renameSync(tmp, registryFile);
 }
 
@@ -59,6 +69,9 @@ export function killEverythingNow(): void {
     }
   }
   pids.clear();
+  // After the processes: an address is only removed once nothing can be using it.
+  for (const prefix of addresses) removeLoopbackAddress(prefix);
+  addresses.clear();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   dirs.clear();
   rmSync(registryFile, { force: true });
@@ -114,6 +127,20 @@ export function registerProcess(pid: number, options: { readonly group?: boolean
 export function unregisterProcess(pid: number): void {
   const removed = groups.delete(pid) || pids.delete(pid);
   if (removed) writeRegistry();
+}
+
+/** Synchronous, never throws: safe in an 'exit' handler and in the reaper. */
+export function removeLoopbackAddress(prefix: string): void {
+  spawnSync('ip', ['addr', 'del', prefix, 'dev', 'lo'], { stdio: 'ignore' });
+}
+
+export function registerAddress(prefix: string): void {
+  addresses.add(prefix);
+  writeRegistry();
+}
+
+export function unregisterAddress(prefix: string): void {
+  if (addresses.delete(prefix)) writeRegistry();
 }
 
 export function registerDir(dir: string): void {
