@@ -12,11 +12,14 @@ npx eslint --max-warnings=0 .
 step "type-check (tsc, every package)"
 npx turbo run typecheck --log-prefix=none --output-logs=errors-only
 
-step "Go helpers (control plane and Jaeger: cached by go.sum; a cold build takes several minutes each)"
+step "Go helpers (control plane, kubelet and Jaeger: cached by go.sum; a cold build takes several minutes each)"
 STAMPEDE_CONTROLPLANE_BIN="$(bash scripts/build-controlplane.sh)"
+# After the control plane: the kubelet shares its module versions, so most packages are cached.
+STAMPEDE_KUBELET_BIN="$(bash scripts/build-kubelet.sh)"
 STAMPEDE_JAEGER_BIN="$(bash scripts/build-jaeger.sh)"
-export STAMPEDE_CONTROLPLANE_BIN STAMPEDE_JAEGER_BIN
+export STAMPEDE_CONTROLPLANE_BIN STAMPEDE_KUBELET_BIN STAMPEDE_JAEGER_BIN
 echo "control plane: $STAMPEDE_CONTROLPLANE_BIN" >&2
+echo "kubelet: $STAMPEDE_KUBELET_BIN" >&2
 echo "jaeger: $STAMPEDE_JAEGER_BIN" >&2
 
 step "policy core coverage (gate: lines 95%, branches 90%, functions 95%)"
