@@ -144,7 +144,7 @@ export function startDirectApprover(options: DirectApproverOptions): DirectAppro
       authorization = { state: 'known', value: { allowed: review.allowed, reason: review.reason } };
     }
     const serviceRanges = needed.facts.includes('serviceRanges')
-      ? await ranges.current(signal)
+      ? await ranges.current()
       : { state: 'unavailable' as const, reason: 'not needed' };
     return { nowMs: now(), node: nodeFact, claimants, authorization, serviceRanges };
   }

@@ -374,12 +374,11 @@ class Reflector<T extends KubeObject, P> implements ListWatch<P> {
 
   #applyObject(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: T): void {
     this.#stats.events++;
+    // The version moves on only once the change is stored: if projecting it throws, the watch
+    // restarts from before it and the event comes again, instead of being skipped for good.
+    this.#store(type, object);
     this.#track(object);
-    try {
-      this.#store(type, object);
-    } finally {
-      this.#progress();
-    }
+    this.#progress();
   }
 
   #store(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: T): void {

@@ -217,6 +217,29 @@ describe('watchNodes', () => {
     await watch.done;
   });
 
+  it('reports progress only once the store holds the change at that version', async () => {
+    const controller = new AbortController();
+    const seen: { rv: string; stored: boolean }[] = [];
+    const watch = kube.watchNodes({
+      signal: controller.signal,
+      project: projectNodeAddresses,
+      onProgress: rv => {
+        seen.push({ rv, stored: watch.store.has('progress-node') });
+      },
+    });
+    await watch.synced();
+    assert.ok(seen.length >= 1, 'progress after the LIST');
+    const created = await cp.createNode('progress-node');
+    const rv = created.metadata.resourceVersion ?? '';
+    await eventually('progress at the created version', () =>
+      seen.some(s => BigInt(s.rv) >= BigInt(rv)),
+    );
+    const first = seen.find(s => BigInt(s.rv) >= BigInt(rv));
+    assert.equal(first?.stored, true, JSON.stringify(seen));
+    controller.abort();
+    await watch.done;
+  });
+
   it('keeps only the projection of each Node', async () => {
     const controller = new AbortController();
     const watch = kube.watchNodes({ signal: controller.signal, project: projectNodeAddresses });

@@ -1,8 +1,25 @@
 // decide(): the one entry point of the policy core. Pure and synchronous; it never throws.
+import { requestedSans, wellFormedSans } from './checks/sans.ts';
 import { parseCsr } from './csr/pkcs10.ts';
 import { evaluate, triage } from './evaluate.ts';
 import type { Policy } from './policy.ts';
-import type { CsrRequest, Decision, Facts, SignatureVerifier } from './types.ts';
+import type { CsrRequest, Decision, Facts, ParseResult, SignatureVerifier } from './types.ts';
+
+/** `spec.request` parsed as decide() parses it; undefined when above maxRequestBytes. */
+export function parseRequest(request: CsrRequest, policy: Policy): ParseResult | undefined {
+  return request.request.length > policy.maxRequestBytes ? undefined : parseCsr(request.request);
+}
+
+/**
+ * The canonical keys (`dns:…`, `ip:…`, as in Facts.claimants) of the well-formed SANs of a parsed
+ * request, at most maxSans of them (more is a deny anyway). The shell asks who else reports these and
+ * nothing else: a Node's own address list is the Node's to write, and may be huge.
+ */
+export function requestedSanKeys(parsed: ParseResult | undefined, policy: Policy): string[] {
+  if (parsed?.ok !== true) return [];
+  const keys = wellFormedSans(requestedSans(parsed.csr.sans)).map(san => san.key);
+  return [...new Set(keys)].slice(0, policy.maxSans);
+}
 
 /**
  * Decides one kubelet-serving CSR (design/policy.md):
@@ -27,11 +44,20 @@ export function decide(
   facts: Facts,
   verifier: SignatureVerifier,
 ): Decision {
+  return decideParsed({ request, parsed: parseRequest(request, policy) }, policy, facts, verifier);
+}
+
+/** decide() for a request the shell already parsed with parseRequest (the worker parses once). */
+export function decideParsed(
+  prepared: { readonly request: CsrRequest; readonly parsed: ParseResult | undefined },
+  policy: Policy,
+  facts: Facts,
+  verifier: SignatureVerifier,
+): Decision {
+  const { request, parsed } = prepared;
   try {
     const ignored = triage(request);
     if (ignored !== undefined) return { kind: 'ignore', reason: ignored };
-    const tooLarge = request.request.length > policy.maxRequestBytes;
-    const parsed = tooLarge ? undefined : parseCsr(request.request);
     return evaluate({ request, parsed, policy, facts, verifier });
   } catch (error) {
     const detail = error instanceof Error ? error.message : 'unknown error';

@@ -1,7 +1,7 @@
 export type * from './types.ts';
 export { parseCsr, parseCsrDer } from './csr/pkcs10.ts';
 export { MAX_REQUEST_BYTES } from './csr/pem.ts';
-export { decide } from './decide.ts';
+export { decide, decideParsed, parseRequest, requestedSanKeys } from './decide.ts';
 export {
   evaluate,
   requiredFacts,

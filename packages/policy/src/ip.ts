@@ -192,28 +192,38 @@ export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
 }
 
 /**
- * Strips the leading zeros of a trailing dotted quad (`010.000.000.010` → `10.0.0.10`,
- * `::ffff:010.0.0.1` → `::ffff:10.0.0.1`), as k8s.io/utils/net's ParseIPSloppy does before it
- * calls Go's net.ParseIP: the zeros are dropped, so the octets are read as decimal, never octal.
- * Anything else is returned unchanged. Written without a backtracking regex: Node addresses are
- * free-form strings.
+ * Strips leading zeros the way k8s.io/utils/net's ParseIPSloppy tolerates them before it reads the
+ * address as Go 1.16's net.ParseIP did: in a trailing dotted quad (`010.000.000.010` → `10.0.0.10`,
+ * read as decimal, never octal) and in IPv6 groups (`fd00::00001` → `fd00::1`; a group whose value
+ * exceeds 0xffff still fails). Anything else is returned unchanged. Written without a backtracking
+ * regex: Node addresses are free-form strings.
  */
-function stripV4Zeros(text: string): string {
+function stripLeadingZeros(text: string): string {
   const colon = text.lastIndexOf(':');
-  const parts = text.slice(colon + 1).split('.');
-  if (parts.length !== 4 || !parts.every(part => /^[0-9]+$/.test(part))) return text;
-  const stripped = parts.map(part => part.replace(/^0+(?=[0-9])/, ''));
-  return `${text.slice(0, colon + 1)}${stripped.join('.')}`;
+  const tail = text.slice(colon + 1);
+  const parts = tail.split('.');
+  const quad =
+    parts.length === 4 && parts.every(part => /^[0-9]+$/.test(part))
+      ? parts.map(part => part.replace(/^0+(?=[0-9])/, '')).join('.')
+      : tail;
+  if (colon === -1) return quad;
+  const groups = text
+    .slice(0, colon)
+    .split(':')
+    .map(group => (/^[0-9a-fA-F]+$/.test(group) ? group.replace(/^0+(?=[0-9a-fA-F])/, '') : group));
+  const last = /^[0-9a-fA-F]+$/.test(quad) ? quad.replace(/^0+(?=[0-9a-fA-F])/, '') : quad;
+  return `${groups.join(':')}:${last}`;
 }
 
 /**
  * Parses an address the way the kubelet and the API server read one (k8s.io/utils/net
- * ParseIPSloppy): like `parseIp`, except that IPv4 octets may carry leading zeros, read as decimal.
+ * ParseIPSloppy): like `parseIp`, except that IPv4 octets (read as decimal) and IPv6 groups may carry
+ * leading zeros.
  * Only for addresses Kubernetes itself stored as text (a Node's status.addresses, Service IPs);
  * never for SANs, which the request holds as bytes.
  */
 export function parseIpSloppy(text: string): IpAddress | undefined {
-  return parseIp(text) ?? parseIp(stripV4Zeros(text));
+  return parseIp(text) ?? parseIp(stripLeadingZeros(text));
 }
 
 /**
@@ -230,7 +240,7 @@ export function parseIpOrCidrSloppy(text: string): { cidr: Cidr } | { error: str
     const prefixLength = ip.bytes.length * 8;
     return { cidr: { bytes: ip.bytes, prefixLength, text: `${ip.text}/${prefixLength}` } };
   }
-  const address = stripV4Zeros(text.slice(0, slash));
+  const address = stripLeadingZeros(text.slice(0, slash));
   const length = text.slice(slash + 1).replace(/^0+(?=[0-9])/, '');
   const parsed = parseCidr(`${address}/${length}`, 'mask');
   return 'cidr' in parsed ? parsed : { error: 'is not an IP address or CIDR' };

@@ -9,21 +9,34 @@ import type { AddressClaimant, NodeFact } from '@stampede/policy';
 export interface NodeClaims {
   readonly claimant: AddressClaimant;
   readonly keys: readonly string[];
+  /** status.addresses as text: an update that leaves them alone is recognised without re-keying. */
+  readonly addressText: string;
 }
 
+/** No DNS SAN is longer (RFC 1123); a longer Node "address" can never be asked for, so is not kept. */
+const MAX_DNS_KEY = 'dns:'.length + 253;
+
+export const addressTextOf = (addresses: NodeFact['addresses']): string =>
+  addresses.map(a => `${a.type}\u0000${a.address}`).join('\n');
+
 export function nodeClaims(node: NodeFact): NodeClaims {
+  const keys = [...reportedAddressKeys(node)].filter(
+    key => !key.startsWith('dns:') || key.length <= MAX_DNS_KEY,
+  );
   return {
     claimant: { node: node.name, createdAtMs: node.createdAtMs },
-    keys: [...reportedAddressKeys(node)],
+    keys,
+    addressText: addressTextOf(node.addresses),
   };
 }
 
 /**
- * key → claimants. Most keys have exactly one claimant, so a lone claimant is stored as itself
- * rather than in an array: at 100,000 Nodes that halves the index's memory.
+ * key → claimants. Most keys have exactly one claimant, stored as itself; a shared key (a NAT
+ * address every Node reports) holds a Map by Node name, so a Node's update costs O(its keys) even
+ * when 100,000 Nodes share one of them.
  */
 export class ClaimsIndex {
-  readonly #byKey = new Map<string, AddressClaimant | AddressClaimant[]>();
+  readonly #byKey = new Map<string, AddressClaimant | Map<string, AddressClaimant>>();
 
   get size(): number {
     return this.#byKey.size;
@@ -33,38 +46,59 @@ export class ClaimsIndex {
   claimants(key: string): readonly AddressClaimant[] {
     const found = this.#byKey.get(key);
     if (found === undefined) return [];
-    return Array.isArray(found) ? found : [found];
+    return found instanceof Map ? [...found.values()] : [found];
+  }
+
+  #add(key: string, claimant: AddressClaimant): void {
+    const found = this.#byKey.get(key);
+    if (found === undefined || (!(found instanceof Map) && found.node === claimant.node)) {
+      this.#byKey.set(key, claimant);
+    } else if (found instanceof Map) {
+      found.set(claimant.node, claimant);
+    } else {
+      this.#byKey.set(
+        key,
+        new Map([
+          [found.node, found],
+          [claimant.node, claimant],
+        ]),
+      );
+    }
+  }
+
+  #remove(key: string, name: string): void {
+    const found = this.#byKey.get(key);
+    if (found === undefined) return;
+    if (!(found instanceof Map)) {
+      if (found.node === name) this.#byKey.delete(key);
+      return;
+    }
+    found.delete(name);
+    const [only, more] = found.values();
+    if (only === undefined) this.#byKey.delete(key);
+    else if (more === undefined) this.#byKey.set(key, only);
   }
 
   add(claims: NodeClaims): void {
-    for (const key of claims.keys) {
-      const found = this.#byKey.get(key);
-      if (found === undefined) this.#byKey.set(key, claims.claimant);
-      else if (Array.isArray(found)) found.push(claims.claimant);
-      else this.#byKey.set(key, [found, claims.claimant]);
-    }
+    for (const key of claims.keys) this.#add(key, claims.claimant);
   }
 
   remove(claims: NodeClaims): void {
-    const name = claims.claimant.node;
-    for (const key of claims.keys) {
-      const found = this.#byKey.get(key);
-      if (found === undefined) continue;
-      if (!Array.isArray(found)) {
-        if (found.node === name) this.#byKey.delete(key);
-        continue;
-      }
-      const kept = found.filter(claimant => claimant.node !== name);
-      const [only] = kept;
-      if (only === undefined) this.#byKey.delete(key);
-      else this.#byKey.set(key, kept.length === 1 ? only : kept);
-    }
+    for (const key of claims.keys) this.#remove(key, claims.claimant.node);
   }
 
   /** A Node added, changed (previous is its old claims) or deleted (next undefined). */
   replace(previous: NodeClaims | undefined, next: NodeClaims | undefined): void {
-    if (previous !== undefined) this.remove(previous);
-    if (next !== undefined) this.add(next);
+    if (previous === next) return;
+    if (previous === undefined || next === undefined) {
+      if (previous !== undefined) this.remove(previous);
+      if (next !== undefined) this.add(next);
+      return;
+    }
+    // Only the keys that changed: a Node with thousands of addresses that changes one costs one.
+    const kept = new Set(next.keys);
+    for (const key of previous.keys) if (!kept.has(key)) this.#remove(key, previous.claimant.node);
+    for (const key of next.keys) this.#add(key, next.claimant);
   }
 }
 

@@ -1,5 +1,5 @@
-// gatherFacts over fakes that fail on any call they were not set up for: which Nodes it reads, and
-// when the contest fact is a retry instead of an answer.
+// gatherFacts over fakes that fail on any call they were not set up for: what it reads for which
+// fact (the contest's own branches are in contest.test.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RetryableError } from '@stampede/kube';
@@ -44,8 +44,8 @@ interface Setup {
   readonly nodes: Record<string, Node | undefined | Error>;
   /** What the watch says reports each key. */
   readonly watch?: Record<string, readonly AddressClaimant[]>;
-  readonly synced?: boolean;
-  readonly caughtUp?: 'caught-up' | 'timeout' | 'incomparable';
+  /** The CSR's SAN keys; default: the requester's name and IP. */
+  readonly keys?: readonly string[];
 }
 
 async function gather(
@@ -66,16 +66,19 @@ async function gather(
         Promise.resolve({ allowed: true, denied: false, reason: '' }),
     },
     nodes: {
-      synced: () => setup.synced ?? true,
+      live: () => true,
       claimants: key => setup.watch?.[key] ?? [],
       caughtUp: rv => {
         waitedFor.push(rv);
-        return Promise.resolve(setup.caughtUp ?? 'caught-up');
+        return Promise.resolve('caught-up');
       },
     },
     serviceRanges: { current: () => Promise.resolve({ state: 'known', value: ['10.96.0.0/16'] }) },
   };
-  const facts = await gatherFacts(sources, request, defaultPolicy, new AbortController().signal);
+  const keys = setup.keys ?? ['dns:me', 'ip:10.1.0.1'];
+  const signal = new AbortController().signal;
+  const input = { request, policy: defaultPolicy, requestedKeys: keys };
+  const facts = await gatherFacts(sources, input, signal);
   return { facts, reads, waitedFor };
 }
 
@@ -86,113 +89,57 @@ function claimantsOf(facts: Facts, key: string): string[] {
   return claimants.value(key).map(c => c.node);
 }
 
-describe('gatherFacts: who else reports the requester’s addresses', () => {
-  it('waits for the Node watch to reach the version the requester was read at', async () => {
-    const { facts, waitedFor, reads } = await gather({ nodes: { me } });
-    assert.deepEqual(waitedFor, ['500']);
-    assert.deepEqual(reads, ['me']);
-    assert.deepEqual(claimantsOf(facts, 'ip:10.1.0.1'), []);
-  });
-
-  it('confirms an older claimant with the API server, and it contests', async () => {
+describe('gatherFacts', () => {
+  it('reads the requester, waits for the watch at its version, and confirms an older claimant of a requested SAN', async () => {
     const old = wireNode('old', OLD, '400', '10.1.0.1');
-    const { facts, reads } = await gather({
+    const { facts, reads, waitedFor } = await gather({
       nodes: { me, old },
       watch: { 'ip:10.1.0.1': [{ node: 'old', createdAtMs: ms(OLD) }] },
     });
+    assert.deepEqual(waitedFor, ['500']);
     assert.deepEqual(reads.sort(), ['me', 'old']);
     assert.deepEqual(claimantsOf(facts, 'ip:10.1.0.1'), ['old']);
   });
 
-  it('drops a claimant the watch still shows but the API server has deleted', async () => {
-    const { facts } = await gather({
-      nodes: { me, old: undefined },
-      watch: { 'ip:10.1.0.1': [{ node: 'old', createdAtMs: ms(OLD) }] },
-    });
-    assert.deepEqual(claimantsOf(facts, 'ip:10.1.0.1'), []);
-  });
-
-  it('drops a claimant that no longer reports the address', async () => {
-    const moved = wireNode('old', OLD, '600', '10.1.0.99');
-    const { facts } = await gather({
-      nodes: { me, old: moved },
-      watch: { 'ip:10.1.0.1': [{ node: 'old', createdAtMs: ms(OLD) }] },
-    });
-    assert.deepEqual(claimantsOf(facts, 'ip:10.1.0.1'), []);
-  });
-
-  it('does not read a newer claimant: it can never win', async () => {
+  it('does not look at claimants of addresses the CSR does not ask for', async () => {
     const { facts, reads } = await gather({
       nodes: { me },
-      watch: { 'ip:10.1.0.1': [{ node: 'young', createdAtMs: ms(NEW) }] },
+      keys: ['dns:me'],
+      watch: { 'ip:10.1.0.1': [{ node: 'old', createdAtMs: ms(OLD) }] },
     });
     assert.deepEqual(reads, ['me']);
     assert.deepEqual(claimantsOf(facts, 'ip:10.1.0.1'), []);
   });
 
-  it('reads a newer Node whose name the requester reports as its own address', async () => {
-    const meWithOthersName: Node = {
-      ...me,
-      status: {
-        addresses: [
-          { type: 'Hostname', address: 'young' },
-          { type: 'InternalIP', address: '10.1.0.1' },
-        ],
-      },
-    };
-    const young = wireNode('young', NEW, '450', '10.1.0.5');
-    const { facts, reads } = await gather({
-      nodes: { me: meWithOthersName, young },
-      watch: { 'dns:young': [{ node: 'young', createdAtMs: ms(NEW) }] },
+  it('leaves the contest unknown when the requester cannot be read', async () => {
+    const down = new RetryableError({
+      message: 'down',
+      method: 'GET',
+      path: '/x',
+      kind: 'network',
     });
-    assert.deepEqual(reads.sort(), ['me', 'young']);
-    assert.deepEqual(claimantsOf(facts, 'dns:young'), ['young']);
+    const { claimants, node } = (await gather({ nodes: { me: down } })).facts;
+    assert.equal(node.state, 'unavailable');
+    if (claimants.state !== 'unavailable') assert.fail(`claimants ${claimants.state}`);
+    assert.match(claimants.reason, /requesting Node is not known/);
   });
 
-  const retries: { name: string; setup: Setup; mentions: RegExp }[] = [
-    {
-      name: 'a watch that has not listed yet is a retry',
-      setup: { nodes: { me }, synced: false },
-      mentions: /not synced/,
-    },
-    {
-      name: 'a watch that does not reach the requester’s version in time is a retry',
-      setup: { nodes: { me }, caughtUp: 'timeout' },
-      mentions: /has not reached Node me's resourceVersion 500/,
-    },
-    {
-      name: 'a version that cannot be ordered is a retry',
-      setup: { nodes: { me }, caughtUp: 'incomparable' },
-      mentions: /cannot be ordered/,
-    },
-    {
-      name: 'an older claimant that cannot be read is a retry, never an approval',
-      setup: {
-        nodes: {
-          me,
-          old: new RetryableError({ message: 'boom', method: 'GET', path: '/x', kind: 'server' }),
-        },
-        watch: { 'ip:10.1.0.1': [{ node: 'old', createdAtMs: ms(OLD) }] },
-      },
-      mentions: /claimant Node old failed: boom/,
-    },
-    {
-      name: 'a requester that cannot be read leaves the contest unknown',
-      setup: {
-        nodes: {
-          me: new RetryableError({ message: 'down', method: 'GET', path: '/x', kind: 'network' }),
-        },
-      },
-      mentions: /requesting Node is not known/,
-    },
-  ];
-  for (const c of retries) {
-    it(c.name, async () => {
-      const { claimants } = (await gather(c.setup)).facts;
-      if (claimants.state !== 'unavailable') assert.fail(`claimants ${claimants.state}`);
-      assert.match(claimants.reason, c.mentions);
+  it('rethrows a 429 from a claimant read, so every worker slows down', async () => {
+    const throttled = new RetryableError({
+      message: 'slow down',
+      method: 'GET',
+      path: '/x',
+      kind: 'throttled',
+      retryAfterMs: 1_000,
     });
-  }
+    await assert.rejects(
+      gather({
+        nodes: { me, old: throttled },
+        watch: { 'ip:10.1.0.1': [{ node: 'old', createdAtMs: ms(OLD) }] },
+      }),
+      (error: unknown) => error === throttled,
+    );
+  });
 
   it('passes the Service ranges through', async () => {
     const { facts } = await gather({ nodes: { me } });

@@ -1,23 +1,21 @@
 // Gathering the facts decide() reads: the requesting Node and a SubjectAccessReview from the API
-// server, the other claimants of its addresses from the worker's own Node watch (docs/adr/0019),
-// and the Service ranges. A transient failure becomes an `unavailable` fact, which the policy turns
+// server, the other claimants of the requested SANs (contest.ts, docs/adr/0019), and the Service
+// ranges. A transient failure becomes an `unavailable` fact, which the policy turns
 // into a retry and never into a deny. A 429 is rethrown: the API server wants every worker to slow down.
 import { RetryableError } from '@stampede/kube';
 import type { KubeClient, SubjectAccessReviewSpec } from '@stampede/kube';
-import { nodeFactFromObject, reportedAddressKeys, requiredFacts } from '@stampede/policy';
-import type { AddressClaimant, CsrRequest, Fact, Facts, NodeFact, Policy } from '@stampede/policy';
-import type { NodeView } from './node-view.ts';
+import { nodeFactFromObject, requiredFacts } from '@stampede/policy';
+import type { CsrRequest, Fact, Facts, NodeFact, Policy } from '@stampede/policy';
+import { contestFact } from './contest.ts';
+import type { ContestSources } from './contest.ts';
 import type { ServiceRanges } from './service-ranges.ts';
 
 export interface FactSources {
   readonly kube: Pick<KubeClient, 'getNode' | 'createSubjectAccessReview'>;
-  readonly nodes: Pick<NodeView, 'synced' | 'claimants' | 'caughtUp'>;
+  readonly nodes: ContestSources['nodes'];
   readonly serviceRanges: Pick<ServiceRanges, 'current'>;
   readonly now: () => number;
 }
-
-/** How long a job waits for the Node watch to reach the requesting Node's version before retrying. */
-export const CATCH_UP_TIMEOUT_MS = 5_000;
 const unavailable = (reason: string): { state: 'unavailable'; reason: string } => ({
   state: 'unavailable',
   reason,
@@ -98,83 +96,22 @@ async function authorizationFact(
   }
 }
 
-/** A creation time that is not a number counts as the newest (as in the contest rule). */
-const age = (c: AddressClaimant): number =>
-  Number.isFinite(c.createdAtMs) ? c.createdAtMs : Infinity;
-
-/**
- * Whether a claimant can change the contest: it is older than the requester (ties broken by name,
- * as the rule does), or the key is its own name. Newer claimants never win, so they are not read.
- */
-function couldContest(key: string, claimant: AddressClaimant, requester: AddressClaimant): boolean {
-  if (key === `dns:${claimant.node}`) return true;
-  return (
-    age(claimant) < age(requester) ||
-    (age(claimant) === age(requester) && claimant.node < requester.node)
-  );
-}
-
-/** The claimants the watch shows that could win against the requester, with the keys they claim. */
-function suspects(sources: FactSources, requester: NodeFact): Map<string, string[]> {
-  const self: AddressClaimant = { node: requester.name, createdAtMs: requester.createdAtMs };
-  const found = new Map<string, string[]>();
-  for (const key of reportedAddressKeys(requester)) {
-    for (const claimant of sources.nodes.claimants(key)) {
-      if (claimant.node === self.node || !couldContest(key, claimant, self)) continue;
-      found.set(claimant.node, [...(found.get(claimant.node) ?? []), key]);
-    }
-  }
-  return found;
-}
-
-/** Reads each suspect now: it contests only the keys it still reports. */
-async function confirm(
-  sources: FactSources,
-  suspected: ReadonlyMap<string, readonly string[]>,
-  signal: AbortSignal,
-): Promise<Facts['claimants']> {
-  const names = [...suspected.keys()];
-  const reads = await Promise.all(
-    names.map(name => readNode(sources, name, `claimant Node ${name}`, signal)),
-  );
-  const confirmed = new Map<string, AddressClaimant[]>();
-  for (const [i, read] of reads.entries()) {
-    if (read.state === 'absent') continue;
-    if (read.state === 'unavailable') return read;
-    const reports = reportedAddressKeys(read.value);
-    const claimant = { node: read.value.name, createdAtMs: read.value.createdAtMs };
-    for (const key of suspected.get(names[i] ?? '') ?? []) {
-      if (reports.has(key)) confirmed.set(key, [...(confirmed.get(key) ?? []), claimant]);
-    }
-  }
-  return { state: 'known', value: key => confirmed.get(key) ?? [] };
-}
-
-/**
- * Other Nodes reporting the requester's addresses. Absence comes from the worker's Node watch once
- * it has applied every change up to the version the requester was read at; presence is confirmed
- * by reading each claimant that could win from the API server now, so a deleted Node or a released
- * address in a lagging watch never denies anyone.
- */
 async function claimantsFact(
   sources: FactSources,
-  node: ReadNode | Exclude<Fact<NodeFact>, { state: 'known' }>,
+  requester: ReadNode | Exclude<Fact<NodeFact>, { state: 'known' }>,
+  requestedKeys: readonly string[],
   signal: AbortSignal,
 ): Promise<Facts['claimants']> {
-  if (node.state !== 'known') return unavailable('the requesting Node is not known');
-  if (!sources.nodes.synced()) return unavailable('the Node watch has not synced yet');
-  const caught = await sources.nodes.caughtUp(node.resourceVersion, CATCH_UP_TIMEOUT_MS, signal);
-  if (caught === 'timeout') {
-    return unavailable(
-      `the Node watch has not reached Node ${node.value.name}'s resourceVersion ${node.resourceVersion}`,
-    );
-  }
-  if (caught === 'incomparable') {
-    return unavailable(
-      `resourceVersion ${node.resourceVersion} cannot be ordered against the Node watch`,
-    );
-  }
-  return confirm(sources, suspects(sources, node.value), signal);
+  if (requester.state !== 'known') return unavailable('the requesting Node is not known');
+  const contest: ContestSources = {
+    nodes: sources.nodes,
+    readNode: async name => {
+      const read = await readNode(sources, name, `claimant Node ${name}`, signal);
+      return read.state === 'known' ? { state: 'known', value: read.value } : read;
+    },
+  };
+  const self = { node: requester.value, resourceVersion: requester.resourceVersion };
+  return contestFact(contest, self, requestedKeys, signal);
 }
 
 async function serviceRangesFact(
@@ -182,19 +119,26 @@ async function serviceRangesFact(
   signal: AbortSignal,
 ): Promise<Facts['serviceRanges']> {
   try {
-    return await sources.serviceRanges.current(signal);
+    return await sources.serviceRanges.current();
   } catch (error) {
     return asUnavailable(error, 'Service ranges', signal);
   }
 }
 
-/** The facts for one request; only what the policy needs is fetched. */
+/**
+ * The facts for one request; only what the policy needs is fetched. `requestedKeys` are the CSR's
+ * well-formed SAN keys (requestedSanKeys): the contest looks at nothing else.
+ */
 export async function gatherFacts(
   sources: FactSources,
-  request: CsrRequest,
-  policy: Policy,
+  input: {
+    readonly request: CsrRequest;
+    readonly policy: Policy;
+    readonly requestedKeys: readonly string[];
+  },
   signal: AbortSignal,
 ): Promise<Facts> {
+  const { request, policy, requestedKeys } = input;
   const needed = requiredFacts(request, policy);
   const notNeeded = unavailable('not needed by the policy');
   const [read, authorization, serviceRanges] = await Promise.all([
@@ -205,7 +149,7 @@ export async function gatherFacts(
     needed.facts.includes('serviceRanges') ? serviceRangesFact(sources, signal) : notNeeded,
   ]);
   const claimants = needed.facts.includes('claimants')
-    ? await claimantsFact(sources, read, signal)
+    ? await claimantsFact(sources, read, requestedKeys, signal)
     : notNeeded;
   const node: Fact<NodeFact> =
     read.state === 'known' ? { state: 'known', value: read.value } : read;

@@ -3,6 +3,7 @@
 export { ClaimsIndex, compareResourceVersions, nodeClaims } from './claims-index.ts';
 export type { NodeClaims } from './claims-index.ts';
 export { projectNodeClaims, startNodeView } from './node-view.ts';
+export { contestFact } from './contest.ts';
 export type { NodeView } from './node-view.ts';
 export { startServiceRanges } from './service-ranges.ts';
 export type { RangesFact, ServiceRanges } from './service-ranges.ts';

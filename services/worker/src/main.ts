@@ -9,7 +9,6 @@ import {
   redactRedisUrl,
   waitForReady,
 } from '@stampede/queue';
-import type { ApprovalWorker } from '@stampede/queue';
 import { configOrExit, createLogger, sentinelsText, startHealthServer } from '@stampede/runtime';
 import {
   activeTraceFields,
@@ -75,28 +74,25 @@ try {
     },
     'starting',
   );
-  // The Node and ServiceCIDR watches are facts of every decision: no job is taken before both have
-  // listed, so a starting worker retries nothing it could not have decided (docs/adr/0019).
+  // The Node and ServiceCIDR watches are facts of every decision (docs/adr/0019): a job taken
+  // before both have listed waits for them inside its attempt, instead of burning retries.
   const views = new AbortController();
   const nodes = startNodeView({ kube, signal: views.signal });
   const serviceRanges = startServiceRanges({ kube, signal: views.signal, now: Date.now });
-  // Set once the watches have listed; the probes read it before then.
-  const running: { worker?: ApprovalWorker } = {};
-  const health = await startHealthServer({
-    port: config.healthPort,
-    host: config.healthHost,
-    live: { worker: () => ({ ok: running.worker?.worker.isRunning() ?? true }) },
-    ready: {
-      redis: () => ({ ok: redis.status === 'ready', detail: redis.status }),
-      'node-watch-synced': () => ({ ok: nodes.synced() }),
-      'servicecidr-watch': () => {
-        const stats = serviceRanges.stats();
-        return { ok: stats.synced || stats.lastErrorStatus === 404 };
-      },
-      worker: () => ({ ok: running.worker?.isReady() ?? false }),
+  const viewsSynced = (): boolean => {
+    const ranges = serviceRanges.stats();
+    return nodes.synced() && (ranges.synced || ranges.lastErrorStatus === 404);
+  };
+  const started = Date.now();
+  void until(viewsSynced, views.signal).then(
+    () => {
+      logger.info(
+        { nodes: nodes.stats().nodes, listMs: Date.now() - started },
+        'Node and ServiceCIDR watches synced',
+      );
     },
-    metrics: () => metrics.render(),
-  });
+    () => undefined,
+  );
 
   for (;;) {
     try {
@@ -109,15 +105,24 @@ try {
   const evictionPolicy = await checkEvictionPolicy(redis, {
     allowEviction: config.redisAllowEviction,
   });
-  const started = Date.now();
-  await until(() => {
-    const ranges = serviceRanges.stats();
-    return nodes.synced() && (ranges.synced || ranges.lastErrorStatus === 404);
+  const processCsr = createProcessCsr({
+    kube,
+    nodes,
+    serviceRanges,
+    policy: config.policy,
+    verifier: createNodeSignatureVerifier(),
+    logger,
+    now: Date.now,
+    backoff: config.backoff,
+    instance: config.instance,
+    tracer: tracing.tracer,
+    onOutcome: ({ outcome, reason, createdAtMs }) => {
+      metrics.decisions.inc({ outcome, reason: reason ?? '' });
+      if (createdAtMs !== undefined) {
+        metrics.decisionLatency.observe({ outcome }, Math.max(0, Date.now() - createdAtMs) / 1000);
+      }
+    },
   });
-  logger.info(
-    { nodes: nodes.stats().nodes, listMs: Date.now() - started, evictionPolicy },
-    'Node and ServiceCIDR watches synced',
-  );
   const worker = createApprovalWorker({
     connection: redis,
     logger,
@@ -128,30 +133,31 @@ try {
     backoff: config.backoff,
     name: config.instance,
     lockDurationMs: config.lockDurationMs,
-    processor: createProcessCsr({
-      kube,
-      nodes,
-      serviceRanges,
-      policy: config.policy,
-      verifier: createNodeSignatureVerifier(),
-      logger,
-      now: Date.now,
-      backoff: config.backoff,
-      instance: config.instance,
-      tracer: tracing.tracer,
-      onOutcome: ({ outcome, reason, createdAtMs }) => {
-        metrics.decisions.inc({ outcome, reason: reason ?? '' });
-        if (createdAtMs !== undefined) {
-          metrics.decisionLatency.observe(
-            { outcome },
-            Math.max(0, Date.now() - createdAtMs) / 1000,
-          );
-        }
-      },
-    }),
+    processor: async (job, context) => {
+      await until(viewsSynced, context.signal);
+      return processCsr(job, context);
+    },
   });
-  running.worker = worker;
-  logger.info({ healthPort: health.port, concurrency: config.concurrency }, 'worker started');
+  const health = await startHealthServer({
+    port: config.healthPort,
+    host: config.healthHost,
+    live: { worker: () => ({ ok: worker.worker.isRunning() }) },
+    ready: {
+      redis: () => ({ ok: redis.status === 'ready', detail: redis.status }),
+      // Not only listed once: a watch silent for longer than a bookmark interval is broken.
+      'node-watch-live': () => ({ ok: nodes.live() }),
+      'servicecidr-watch': () => {
+        const stats = serviceRanges.stats();
+        return { ok: stats.synced || stats.lastErrorStatus === 404 };
+      },
+      worker: () => ({ ok: worker.isReady() }),
+    },
+    metrics: () => metrics.render(),
+  });
+  logger.info(
+    { healthPort: health.port, concurrency: config.concurrency, evictionPolicy },
+    'worker started',
+  );
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -178,7 +184,10 @@ try {
   process.exit(1);
 }
 
-/** Resolves once `ready()` is true, checking every 50 ms. */
-async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise(resolve => setTimeout(resolve, 50));
+/** Resolves once `ready()` is true, checking every 50 ms; rejects with the reason if `signal` aborts. */
+async function until(ready: () => boolean, signal: AbortSignal): Promise<void> {
+  while (!ready()) {
+    signal.throwIfAborted();
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
 }

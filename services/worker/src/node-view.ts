@@ -5,15 +5,24 @@
 // A view can lag behind the API server. caughtUp() is the answer: a caller that read the
 // requesting Node at resourceVersion v waits until the view has applied every Node change up to v,
 // so no claim older than the request is missing from it.
-import type { KubeClient, ListWatchStats, Node } from '@stampede/kube';
-import { nodeFactFromObject } from '@stampede/policy';
-import type { AddressClaimant } from '@stampede/policy';
-import { ClaimsIndex, compareResourceVersions, nodeClaims } from './claims-index.ts';
+import type { KubeClient, ListWatch, ListWatchStats, Node } from '@stampede/kube';
+import { parseKubeTimestamp } from '@stampede/policy';
+import type { AddressClaimant, NodeFact } from '@stampede/policy';
+import { ClaimsIndex, addressTextOf, compareResourceVersions, nodeClaims } from './claims-index.ts';
 import type { NodeClaims } from './claims-index.ts';
+
+/**
+ * The view is live while the watch has delivered something (an event, a bookmark, a LIST) this
+ * recently: the API server sends a bookmark about once a minute on a quiet watch, so a stream that
+ * has gone silent for longer is broken, and a view behind it may be missing claims.
+ */
+export const LIVE_WITHIN_MS = 150_000;
 
 export interface NodeView {
   /** True once the first LIST completed. */
   synced(): boolean;
+  /** Synced, and the watch has delivered something within LIVE_WITHIN_MS. */
+  live(): boolean;
   /** Every Node the view knows to report `key`. */
   claimants(key: string): readonly AddressClaimant[];
   /**
@@ -29,10 +38,33 @@ export interface NodeView {
   readonly done: Promise<void>;
 }
 
-/** A Node reduced to its claims; a Node the policy cannot read claims nothing it could be denied for. */
-export function projectNodeClaims(node: Node): NodeClaims | undefined {
-  const fact = nodeFactFromObject(node);
-  return fact.ok ? nodeClaims(fact.value) : undefined;
+/** status.addresses, keeping only well-typed entries (the API validates them; a view never crashes). */
+function addressesOf(node: Node): NodeFact['addresses'] {
+  return (node.status?.addresses ?? []).flatMap(({ type, address }) =>
+    typeof type === 'string' && typeof address === 'string' ? [{ type, address }] : [],
+  );
+}
+
+/**
+ * A Node reduced to its claims, read only as far as the claims need (no schema pass over the whole
+ * Node on every status update). `previous` is returned as is when the addresses did not change,
+ * which most status updates do not. A Node without a name or a readable creation time claims
+ * nothing: the API server always sets both.
+ */
+export function projectNodeClaims(node: Node, previous?: NodeClaims): NodeClaims | undefined {
+  const name = node.metadata?.name;
+  const created = node.metadata?.creationTimestamp;
+  const createdAtMs = typeof created === 'string' ? parseKubeTimestamp(created) : undefined;
+  if (typeof name !== 'string' || name === '' || createdAtMs === undefined) return undefined;
+  const addresses = addressesOf(node);
+  if (
+    previous?.claimant.node === name &&
+    previous.claimant.createdAtMs === createdAtMs &&
+    previous.addressText === addressTextOf(addresses)
+  ) {
+    return previous;
+  }
+  return nodeClaims({ name, createdAtMs, addresses });
 }
 
 interface Waiter {
@@ -43,6 +75,7 @@ interface Waiter {
 export function startNodeView(options: {
   readonly kube: Pick<KubeClient, 'watchNodes'>;
   readonly signal: AbortSignal;
+  readonly now?: () => number;
 }): NodeView {
   const index = new ClaimsIndex();
   const waiters = new Set<Waiter>();
@@ -51,9 +84,11 @@ export function startNodeView(options: {
   const reached = (wanted: string): boolean =>
     progress !== '' && (compareResourceVersions(progress, wanted) ?? -1) >= 0;
 
-  const listWatch = options.kube.watchNodes<NodeClaims>({
+  const now = options.now ?? Date.now;
+  const listWatch: ListWatch<NodeClaims> = options.kube.watchNodes<NodeClaims>({
     signal: options.signal,
-    project: projectNodeClaims,
+    project: (node: Node): NodeClaims | undefined =>
+      projectNodeClaims(node, listWatch.store.get(node.metadata?.name ?? '')),
     onChange: change => {
       index.replace(change.previous, change.type === 'deleted' ? undefined : change.value);
     },
@@ -70,8 +105,13 @@ export function startNodeView(options: {
   return {
     done: listWatch.done,
     synced: () => listWatch.stats().synced,
+    live: () => {
+      const stats = listWatch.stats();
+      return stats.synced && now() - stats.lastActivityAtMs < LIVE_WITHIN_MS;
+    },
     claimants: key => index.claimants(key),
     caughtUp(resourceVersion, timeoutMs, signal) {
+      if (signal.aborted) return Promise.resolve('timeout');
       if (progress !== '' && compareResourceVersions(progress, resourceVersion) === undefined) {
         return Promise.resolve('incomparable');
       }

@@ -8,7 +8,13 @@ import type {
   CsrCondition,
   KubeClient,
 } from '@stampede/kube';
-import { csrRequestFromObject, decide, triage } from '@stampede/policy';
+import {
+  csrRequestFromObject,
+  decideParsed,
+  parseRequest,
+  requestedSanKeys,
+  triage,
+} from '@stampede/policy';
 import type { CsrRequest, Decision, Policy, SignatureVerifier } from '@stampede/policy';
 import { RetryLaterError, ThrottledError } from '@stampede/queue';
 import type { ApprovalProcessor, BackoffOptions, JobContext, QueueLogger } from '@stampede/queue';
@@ -206,7 +212,7 @@ function tracedSources(deps: ProcessDeps): FactSources {
         ),
     },
     nodes: {
-      synced: () => deps.nodes.synced(),
+      live: () => deps.nodes.live(),
       claimants: key => deps.nodes.claimants(key),
       caughtUp: (resourceVersion, timeoutMs, signal) =>
         inSpan(
@@ -233,11 +239,14 @@ async function attempt(deps: ProcessDeps, job: CsrJob, context: JobContext): Pro
   const ignored = triage(request);
   if (ignored !== undefined) return settled(deps, csr, ignored.code, signal);
 
+  // Parsed once: the contest reads only the requested SANs, and decide() reuses the parse.
+  const parsed = parseRequest(request, deps.policy);
+  const keys = requestedSanKeys(parsed, deps.policy);
   const facts = await inSpan(tracer, 'gather facts', {}, () =>
-    gatherFacts(tracedSources(deps), request, deps.policy, signal),
+    gatherFacts(tracedSources(deps), { request, policy: deps.policy, requestedKeys: keys }, signal),
   );
   const decision = await inSpan(tracer, 'decide', {}, span => {
-    const decided = decide(request, deps.policy, facts, deps.verifier);
+    const decided = decideParsed({ request, parsed }, deps.policy, facts, deps.verifier);
     span.setAttribute('stampede.decision', decided.kind);
     return Promise.resolve(decided);
   });

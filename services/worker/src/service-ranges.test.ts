@@ -32,7 +32,7 @@ function ranges(setup: Setup) {
   };
   const view = startServiceRanges({ kube, signal: new AbortController().signal, now: () => now });
   return {
-    current: () => view.current(new AbortController().signal),
+    current: () => view.current(),
     gets: () => gets,
     advance: (ms: number) => (now += ms),
   };

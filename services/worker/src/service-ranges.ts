@@ -11,7 +11,7 @@ export type RangesFact =
 
 export interface ServiceRanges {
   /** The ranges now, or why they cannot be known (a retry, never an approval). */
-  current(signal: AbortSignal): Promise<RangesFact>;
+  current(): Promise<RangesFact>;
   stats(): ListWatchStats;
   readonly done: Promise<void>;
 }
@@ -38,11 +38,12 @@ export function startServiceRanges(options: {
   let reading: Promise<RangesFact> | undefined;
 
   /** The cached ClusterIPs, or one GET shared by every job that asks while it runs. */
-  function kubernetesServiceIps(signal: AbortSignal): Promise<RangesFact> {
+  function kubernetesServiceIps(): Promise<RangesFact> {
     if (fallback !== undefined && options.now() - fallback.atMs < FALLBACK_TTL_MS) {
       return Promise.resolve({ state: 'known', value: fallback.ips });
     }
-    reading ??= readKubernetesService(signal).finally(() => {
+    // Under the watches' signal, not the asking job's: one job's abort must not fail the others.
+    reading ??= readKubernetesService(options.signal).finally(() => {
       reading = undefined;
     });
     return reading;
@@ -71,7 +72,7 @@ export function startServiceRanges(options: {
   return {
     done: listWatch.done,
     stats: () => listWatch.stats(),
-    async current(signal) {
+    async current() {
       const stats = listWatch.stats();
       // Before the first LIST the ranges are unknown: the kubernetes Service IP alone would be a
       // narrower answer than the truth. Only a cluster that does not serve ServiceCIDRs gets it.
@@ -79,7 +80,7 @@ export function startServiceRanges(options: {
         return { state: 'unavailable', reason: 'the ServiceCIDR watch has not synced yet' };
       }
       const cidrs = stats.synced ? [...listWatch.store.values()].flat() : [];
-      const service = await kubernetesServiceIps(signal);
+      const service = await kubernetesServiceIps();
       if (service.state === 'known') return { state: 'known', value: [...cidrs, ...service.value] };
       return cidrs.length > 0 ? { state: 'known', value: cidrs } : service;
     },
