@@ -270,7 +270,8 @@ describe('deploy/base/rbac: every permission is needed, and they are enough', ()
     const resource = ref.subresource ? `${ref.resource ?? ''}/${ref.subresource}` : ref.resource;
     return (
       // stampede-worker, stampede-worker-events, … all belong to the stampede-worker identity.
-      event.user.username === `${SA}${role.metadata.name.replace(/^stampede-(watcher|worker)\b.*$/, '$1')}` &&
+      event.user.username ===
+        `${SA}${role.metadata.name.replace(/^stampede-(watcher|worker)\b.*$/, '$1')}` &&
       event.verb === verb &&
       rule.apiGroups.includes(ref.apiGroup ?? '') &&
       rule.resources.includes(resource ?? '') &&
