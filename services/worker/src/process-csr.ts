@@ -217,7 +217,7 @@ function tracedSources(deps: ProcessDeps): FactSources {
       caughtUp: (resourceVersion, timeoutMs, signal) =>
         inSpan(
           tracer,
-          'node watch catch-up',
+          'node view catch-up',
           { attributes: { 'stampede.node.resource_version': resourceVersion } },
           () => deps.nodes.caughtUp(resourceVersion, timeoutMs, signal),
         ),
