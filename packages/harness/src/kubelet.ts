@@ -15,7 +15,10 @@ import {
 import { ipBytes } from './der.ts';
 import { KubeApiError, type KubeClient } from './kube.ts';
 import { kubeletCsr } from '@stampede/testing';
+import { servingSans } from './kubelet-sans.ts';
 import { generateKeyPair, type KeyPair } from './pki.ts';
+
+export { servingSans };
 
 /** What the emulator needs from a running control plane (a ControlPlane satisfies it). */
 export interface KubeletHarness {
@@ -72,20 +75,6 @@ export interface CreateCsrOptions {
   readonly expirationSeconds?: number;
   /** Default: the kubelet's ECDSA usages, digital signature and server auth. */
   readonly usages?: readonly string[];
-}
-
-/** SANs as the kubelet derives them: host names and DNS addresses → DNS, IP addresses → IP. */
-export function servingSans(addresses: readonly NodeAddress[]): {
-  dnsNames: string[];
-  ips: string[];
-} {
-  const dnsNames = new Set<string>();
-  const ips = new Set<string>();
-  for (const a of addresses) {
-    if (a.type === 'InternalIP' || a.type === 'ExternalIP') ips.add(a.address);
-    else dnsNames.add(a.address);
-  }
-  return { dnsNames: [...dnsNames], ips: [...ips] };
 }
 
 export class KubeletEmulator {

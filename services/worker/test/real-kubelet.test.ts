@@ -125,16 +125,21 @@ describe('real kubelets get their serving certificates through stampede', () => 
     // files while no worker runs, then it stops and its Node is deleted; the workers find the CSR
     // without a Node; the kubelet starts again and registers the Node anew.
     await Promise.all(workers.map(w => system.stop(w)));
+    let filed: CertificateSigningRequest | undefined;
     const [ip = ''] = freeNodeIps(1);
     const k = await kubelet('late-node', [ip]);
-    const [filed] = await until('its first CSR', async () => {
-      const csrs = await k.csrs();
-      return csrs.length > 0 ? csrs : undefined;
-    });
+    try {
+      [filed] = await until('its first CSR', async () => {
+        const csrs = await k.csrs();
+        return csrs.length > 0 ? csrs : undefined;
+      });
+      await k.halt();
+      await system.cp.admin.delete('/api/v1/nodes/late-node');
+    } finally {
+      // Whatever happened, the tests after this one get their workers back.
+      workers = await Promise.all([system.start('worker'), system.start('worker')]);
+    }
     assert.ok(filed);
-    await k.halt();
-    await system.cp.admin.delete('/api/v1/nodes/late-node');
-    workers = await Promise.all([system.start('worker'), system.start('worker')]);
     // The workers retry (backoff ≤ 2 s) while the Node is missing: several attempts, no decision.
     await new Promise(resolve => setTimeout(resolve, 6_000));
     const pending = await system.cp.getCsr(filed.metadata.name);
