@@ -70,3 +70,14 @@ export { startKubelet, RealKubelet } from './real-kubelet.ts';
 export type { RealKubeletHarness, StartKubeletOptions, StoredCertificate } from './real-kubelet.ts';
 export { claimNodeIp, freeNodeIps, releaseNodeIp } from './node-ips.ts';
 export { servedCertificate } from './served-certificate.ts';
+export { AUDIT_POLICY, AuditLog, parseAuditLog } from './audit-log.ts';
+export type { AuditEvent } from './audit-log.ts';
+export { assertInvariants, checkInvariants, summarize, violations } from './audit-invariants.ts';
+export type {
+  ApprovalWrite,
+  CsrAudit,
+  CsrExpectation,
+  Decision,
+  Expected,
+  InvariantReport,
+} from './audit-invariants.ts';
