@@ -64,10 +64,11 @@ export default tseslint.config(
     ignores: [
       '**/*.test.ts',
       'packages/harness/**',
-      // The one exemption: `stampede demo` runs the real pipeline on the harness's control plane
-      // and Redis. cli.ts loads it with a dynamic import, only for `demo`; nothing else in the CLI
-      // (and no service) may import the harness.
+      // The one exemption: `stampede demo` runs the real pipeline on the harness's control plane,
+      // Redis and kubelets. cli.ts loads it with a dynamic import, only for `demo`; nothing else in
+      // the CLI (and no service) may import the harness.
       'services/cli/src/demo-pipeline.ts',
+      'services/cli/src/demo-real-kubelets.ts',
     ],
     rules: {
       'no-restricted-imports': [

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { parseCsr } from '@stampede/policy';
 import { kubeletCsr } from '@stampede/testing';
 import {
   freeNodeIps,
@@ -31,18 +32,11 @@ const TUNABLES = [
 ];
 const tunables = (): string[] => TUNABLES.map(t => readFileSync(`/proc/sys/${t}`, 'utf8').trim());
 
-/** The first element of the outer SEQUENCE: certificationRequestInfo, the signed bytes. */
+/** certificationRequestInfo, the signed bytes: subject, key, extensions with the SANs in order. */
 function certificationRequestInfo(pem: string): Buffer {
-  const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-  const headerLength = (at: number): { header: number; length: number } => {
-    const first = der[at + 1] ?? 0;
-    if (first < 0x80) return { header: 2, length: first };
-    const octets = first & 0x7f;
-    return { header: 2 + octets, length: der.readUIntBE(at + 2, octets) };
-  };
-  const inner = headerLength(0).header;
-  const { header, length } = headerLength(inner);
-  return der.subarray(inner, inner + header + length);
+  const parsed = parseCsr(Buffer.from(pem));
+  assert.ok(parsed.ok, 'the request parses');
+  return Buffer.from(parsed.csr.signedData);
 }
 
 const requestPem = (csr: CertificateSigningRequest): string =>

@@ -18,17 +18,24 @@ import type {
   ServiceProcess,
 } from '@stampede/harness';
 import { InputError } from './report.ts';
+import { DemoKubelets, allServedRight, servedLines } from './demo-real-kubelets.ts';
+import type { ServedReport } from './demo-real-kubelets.ts';
 
-export const DEMO_USAGE = `usage: stampede demo [--nodes N] [--keep] [--jaeger | --no-jaeger]
+export const DEMO_USAGE = `usage: stampede demo [--nodes N] [--real-kubelets N] [--keep] [--jaeger | --no-jaeger]
        stampede demo --offline      (or: stampede explain-samples)
 
 Runs the whole system locally: a real control plane and Redis (from @stampede/harness), one watcher
 and two workers as separate processes under their own ServiceAccounts, the Bull Board dashboard,
 and a simulated fleet of N kubelets (default 200) that request serving certificates, plus a few
-invalid requests (another node's IP, client auth) that must be denied. When Jaeger is available
+invalid requests (another node's IP, client auth) that must be denied. Next to them run a few real
+kubelets (v1.37.2 with a fake container runtime, each on an address of its own on lo): the demo
+shows the certificate each one serves on its port. When Jaeger is available
 the services export their traces to it, and the demo prints the Jaeger page of one CSR's trace.
 
   --nodes N      fleet size (default 200)
+  --real-kubelets N
+                 real kubelets next to the fleet (default 2, 0 to skip; needs root for the
+                 addresses on lo; the first run builds the kubelet, about two minutes)
   --keep         leave everything running afterwards and print how to explore it; Ctrl-C ends
   --jaeger       build Jaeger first if it is not built yet (a cold build takes several minutes)
   --no-jaeger    run without Jaeger even if it is built
@@ -52,6 +59,7 @@ export interface DemoIo {
 
 interface DemoOptions {
   readonly nodes: number;
+  readonly realKubelets: number;
   readonly keep: boolean;
   /** build: build Jaeger if needed; cached: use it if built; off: none. */
   readonly jaeger: 'build' | 'cached' | 'off';
@@ -65,6 +73,7 @@ export function parseDemoArgs(args: readonly string[]): DemoOptions | 'help' {
     allowNegative: true,
     options: {
       nodes: { type: 'string', default: '200' },
+      'real-kubelets': { type: 'string', default: '2' },
       keep: { type: 'boolean', default: false },
       jaeger: { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -74,8 +83,13 @@ export function parseDemoArgs(args: readonly string[]): DemoOptions | 'help' {
   const nodes = Number(values.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 5000)
     throw new InputError(`--nodes must be an integer from 1 to 5000, not ${values.nodes}`);
+  const realKubelets = Number(values['real-kubelets']);
+  if (!Number.isInteger(realKubelets) || realKubelets < 0 || realKubelets > 20)
+    throw new InputError(
+      `--real-kubelets must be an integer from 0 to 20, not ${values['real-kubelets']}`,
+    );
   const jaeger = values.jaeger === undefined ? 'cached' : values.jaeger ? 'build' : 'off';
-  return { nodes, keep: values.keep, jaeger };
+  return { nodes, realKubelets, keep: values.keep, jaeger };
 }
 
 interface Invalid {
@@ -270,7 +284,12 @@ function conditionOf(csr: CertificateSigningRequest, type: string) {
   return csr.status?.conditions?.find(c => c.type === type);
 }
 
-async function explore(system: System, services: readonly ServiceProcess[], io: DemoIo) {
+async function explore(
+  system: System,
+  services: readonly ServiceProcess[],
+  served: readonly ServedReport[],
+  io: DemoIo,
+) {
   const ports = await Promise.all(services.map(s => s.healthPort));
   io.stdout('');
   io.stdout('Everything is still running (--keep). Explore:');
@@ -288,6 +307,10 @@ async function explore(system: System, services: readonly ServiceProcess[], io: 
         : `http://127.0.0.1:${ports[i] ?? 0}/healthz  /readyz  /metrics`;
     io.stdout(`  ${service.name.padEnd(11)} ${where}   log: ${service.logPath}`);
   });
+  for (const { name, endpoint } of served)
+    io.stdout(
+      `  ${name}: openssl s_client -connect ${endpoint} </dev/null | openssl x509 -noout -text`,
+    );
   io.stdout(`  API server ${system.cp.server}, control plane files in ${system.cp.dir}`);
   io.stdout('Ctrl-C stops and removes everything.');
   await io.interrupted();
@@ -316,6 +339,23 @@ function invalidRequests(system: System, fleet: readonly KubeletEmulator[]): Inv
   }));
 }
 
+/** Every valid emulated kubelet got a verified certificate and no invalid request was approved. */
+const passed = (fleet: FleetResult, nodes: number, invalidApproved: number): boolean =>
+  fleet.verified === nodes && fleet.failures.length === 0 && invalidApproved === 0;
+
+/** The fleet: one emulated kubelet per Node, with the addresses it will put in its CSR. */
+function emulatedFleet(system: System, nodes: number): KubeletEmulator[] {
+  return Array.from({ length: nodes }, (_, i) => {
+    const name = `node-${String(i + 1).padStart(4, '0')}`;
+    return new KubeletEmulator({
+      nodeName: name,
+      addresses: addressesOf(name, fleetIp(i)),
+      harness: system.cp,
+      sharedClientKey: true,
+    });
+  });
+}
+
 /** Runs the demo; returns the exit status. */
 export async function runPipelineDemo(args: readonly string[], io: DemoIo): Promise<number> {
   const options = parseDemoArgs(args);
@@ -327,6 +367,7 @@ export async function runPipelineDemo(args: readonly string[], io: DemoIo): Prom
   io.stderr('starting a control plane and Redis …');
   const [system, jaeger] = await Promise.all([System.start(), demoJaeger(options, io)]);
   const services: ServiceProcess[] = [];
+  const realKubelets = new DemoKubelets(system.cp, options.realKubelets);
   try {
     const tUp = performance.now();
     io.stderr(
@@ -336,21 +377,10 @@ export async function runPipelineDemo(args: readonly string[], io: DemoIo): Prom
     io.stderr(`Bull Board: ${dashboardUrl}${jaegerNote(jaeger)}`);
     const tServices = performance.now();
 
-    // The fleet: one Node per kubelet, with the addresses it will put in its CSR.
-    const names = Array.from(
-      { length: options.nodes },
-      (_, i) => `node-${String(i + 1).padStart(4, '0')}`,
-    );
-    const fleet = names.map(
-      (name, i) =>
-        new KubeletEmulator({
-          nodeName: name,
-          addresses: addressesOf(name, fleetIp(i)),
-          harness: system.cp,
-          sharedClientKey: true,
-        }),
-    );
-    io.stderr(`creating ${options.nodes} Nodes …`);
+    const fleet = emulatedFleet(system, options.nodes);
+    io.stderr(`creating ${options.nodes} Nodes${realKubelets.starting} …`);
+    // Real kubelets register their own Nodes and file their own CSRs as soon as they are up.
+    realKubelets.start();
     await pool(fleet, 16, kubelet => system.cp.createNode(kubelet.nodeName, kubelet.addresses));
     const invalid = invalidRequests(system, fleet);
     for (const { node } of invalid) await system.cp.createNode(node.name, node.addresses);
@@ -358,9 +388,10 @@ export async function runPipelineDemo(args: readonly string[], io: DemoIo): Prom
     io.stderr(`${options.nodes} kubelets request serving certificates …`);
     const tFleet = performance.now();
     const progress = new Progress(io, options.nodes);
-    const [fleetResult, invalidCsrs] = await Promise.all([
+    const [fleetResult, invalidCsrs, served] = await Promise.all([
       runFleet(fleet, system.cp.kubeletServingCaPem, progress),
       settle(system, invalid),
+      realKubelets.served(system.cp.kubeletServingCaPem),
     ]);
     progress.done();
     const fleetSeconds = (performance.now() - tFleet) / 1000;
@@ -381,7 +412,7 @@ export async function runPipelineDemo(args: readonly string[], io: DemoIo): Prom
       fleetSeconds,
       totalSeconds: (performance.now() - t0) / 1000,
     });
-    for (const line of lines) io.stdout(line);
+    for (const line of [...lines, ...servedLines(served, options.realKubelets)]) io.stdout(line);
     const observed = await observe({
       dashboardUrl,
       jaeger,
@@ -391,15 +422,13 @@ export async function runPipelineDemo(args: readonly string[], io: DemoIo): Prom
     });
     for (const line of observed) io.stdout(line);
     for (const failure of fleetResult.failures.slice(0, 20)) io.stderr(`  failed: ${failure}`);
-    const ok =
-      fleetResult.verified === options.nodes &&
-      fleetResult.failures.length === 0 &&
-      invalidApproved === 0;
+    const ok = passed(fleetResult, options.nodes, invalidApproved) && allServedRight(served);
     io.stdout(ok ? 'result: OK' : 'result: FAILED');
-    if (options.keep) await explore(system, services, io);
+    if (options.keep) await explore(system, services, served, io);
     return ok ? 0 : 1;
   } finally {
     io.stderr('tearing down …');
+    await realKubelets.stop();
     await tearDown(system, jaeger);
   }
 }
@@ -531,7 +560,7 @@ function summary(input: {
   const deniedTotal = [...input.denied.values()].reduce((a, b) => a + b, 0);
   return [
     '',
-    `stampede demo: ${input.options.nodes} kubelets + ${input.invalid} invalid requests; 1 watcher, 2 workers (own ServiceAccounts)`,
+    `stampede demo: ${input.options.nodes} kubelets + ${input.invalid} invalid requests${input.options.realKubelets > 0 ? ` + ${input.options.realKubelets} real kubelets` : ''}; 1 watcher, 2 workers (own ServiceAccounts)`,
     `  approved:            ${input.approved}`,
     `  denied:              ${deniedTotal}`,
     ...[...input.denied.entries()]

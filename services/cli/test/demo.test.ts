@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { parseSubjectAltName, servedCertificate } from '@stampede/harness';
 
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
 
@@ -71,6 +72,17 @@ function keepRunning(args: readonly string[]): Promise<{
   });
 }
 
+/** One real kubelet's block in the summary. */
+function realKubelet(stdout: string, name: string) {
+  const block = new RegExp(
+    `^ {4}${name} +(\\S+):(\\d+) +(\\w+)\\n +subject: +(.+)\\n +SANs: +(.+)\\n +issuer: +(.+?) {3}not after`,
+    'm',
+  ).exec(stdout);
+  assert.ok(block, `no block for ${name} in:\n${stdout}`);
+  const [, ip = '', port = '', verdict, subject, sans, issuer] = block;
+  return { ip, port: Number(port), verdict, subject, sans, issuer };
+}
+
 function field(stdout: string, label: string): string {
   const match = new RegExp(`^ *${label}: +(.+)$`, 'm').exec(stdout);
   assert.ok(match, `no "${label}" line in:\n${stdout}`);
@@ -78,12 +90,19 @@ function field(stdout: string, label: string): string {
 }
 
 describe('stampede demo on the real pipeline', () => {
-  it('issues and verifies a certificate for every kubelet of a 20-node fleet and denies the invalid requests', async () => {
+  it('issues and verifies a certificate for every kubelet of a 20-node fleet and 2 real kubelets, and denies the invalid requests', async () => {
     const result = await stampede(['demo', '--nodes', '20']);
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr.slice(-4000)}`);
     const { stdout } = result;
-    assert.match(stdout, /stampede demo: 20 kubelets \+ 3 invalid requests/);
-    assert.equal(field(stdout, 'approved'), '20');
+    assert.match(stdout, /stampede demo: 20 kubelets \+ 3 invalid requests \+ 2 real kubelets/);
+    assert.equal(field(stdout, 'approved'), '22');
+    for (const name of ['real-kubelet-1', 'real-kubelet-2']) {
+      const shown = realKubelet(stdout, name);
+      assert.equal(shown.verdict, 'verified');
+      assert.equal(shown.subject, `O=system:nodes, CN=system:node:${name}`);
+      assert.equal(shown.sans, `DNS:${name}, IP:${shown.ip}`);
+      assert.equal(shown.issuer, 'CN=stampede-harness-kubelet-serving-ca');
+    }
     assert.equal(field(stdout, 'denied'), '3');
     assert.equal(field(stdout, 'SanNotOwned'), '2');
     assert.equal(field(stdout, 'DisallowedUsages'), '1');
@@ -97,12 +116,26 @@ describe('stampede demo on the real pipeline', () => {
     assert.doesNotMatch(result.stderr, /\r/);
   });
 
-  it('prints the Bull Board URL and the Jaeger page of an approved and a denied CSR trace, and both serve them while it keeps running', async () => {
-    const demo = await keepRunning(['--nodes', '5']);
+  it('prints the Bull Board URL, the Jaeger page of an approved and a denied CSR trace, and the real kubelet’s certificate, and each is served while it keeps running', async () => {
+    const demo = await keepRunning(['--nodes', '5', '--real-kubelets', '1']);
     let stopped: Result | undefined;
     try {
       const { stdout } = demo;
       assert.match(stdout, /^result: OK$/m);
+      // What the demo says the kubelet serves is what its port serves, asked here independently.
+      const shown = realKubelet(stdout, 'real-kubelet-1');
+      const served = await servedCertificate(shown.ip, shown.port);
+      assert.ok(served, `a certificate on ${shown.ip}:${String(shown.port)}`);
+      assert.equal(served.subject.split('\n').join(', '), shown.subject);
+      assert.equal(served.issuer.split('\n').join(', '), shown.issuer);
+      assert.deepEqual(
+        parseSubjectAltName(served.subjectAltName ?? ''),
+        parseSubjectAltName((shown.sans ?? '').replaceAll('IP:', 'IP Address:')),
+      );
+      assert.match(
+        stdout,
+        new RegExp(`openssl s_client -connect ${shown.ip}:${String(shown.port)}`),
+      );
       const board = /^ {2}Bull Board: +(http:\/\/127\.0\.0\.1:\d+\/)/m.exec(stdout)?.[1];
       assert.ok(board, `a Bull Board URL in:\n${stdout}`);
       const queues = await fetch(`${board}api/queues`);
@@ -145,7 +178,10 @@ describe('stampede demo on the real pipeline', () => {
   it('prints its help with --help and exits 0 without starting anything', async () => {
     const result = await stampede(['demo', '--help']);
     assert.equal(result.code, 0);
-    assert.match(result.stdout, /usage: stampede demo \[--nodes N\] \[--keep\]/);
+    assert.match(
+      result.stdout,
+      /usage: stampede demo \[--nodes N\] \[--real-kubelets N\] \[--keep\]/,
+    );
     assert.match(result.stdout, /--offline/);
   });
 
@@ -153,6 +189,12 @@ describe('stampede demo on the real pipeline', () => {
     const result = await stampede(['demo', '--nodes', 'lots']);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--nodes must be an integer/);
+  });
+
+  it('refuses a real-kubelet count out of range with status 2', async () => {
+    const result = await stampede(['demo', '--real-kubelets', '21']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--real-kubelets must be an integer from 0 to 20/);
   });
 
   it('keeps the offline sample table as explain-samples', async () => {
