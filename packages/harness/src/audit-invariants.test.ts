@@ -11,6 +11,7 @@ import { parseAuditLog } from './audit-log.ts';
 import type { AuditEvent } from './audit-log.ts';
 import { assertInvariants, checkInvariants, summarize, violations } from './audit-invariants.ts';
 import type { CsrExpectation, Expected } from './audit-invariants.ts';
+import type { CertificateSigningRequest } from './csr.ts';
 
 const log = parseAuditLog(readFileSync(join(import.meta.dirname, 'fixtures/audit.jsonl'), 'utf8'));
 const byWorker = log.filter(e => e.user?.username?.endsWith(':stampede-worker') === true);
@@ -72,7 +73,10 @@ describe('checkInvariants over a recorded audit log', () => {
     assert.equal(good.eventAttempts, 1);
     const report = checkInvariants(log, [expect('good', 'approve')]);
     assert.equal(report.extraWrites, 2);
-    assert.match(summarize(report), /3 approval writes \(2 beyond one per CSR\), 1 Event creates/);
+    assert.match(
+      summarize(report),
+      /3 approval writes \(2 beyond one per CSR; 0 of unknown outcome\), 1 Event creates/,
+    );
   });
 
   it('flags any write to a CSR that was to be left alone', () => {
@@ -135,6 +139,45 @@ describe('checkInvariants over a recorded audit log', () => {
       report.undecided.map(c => c.name),
       ['good', 'thief'],
     );
+  });
+
+  // The API server's timeout filter answers 504 and the write it gave up on commits anyway.
+  const timedOut = (e: AuditEvent): AuditEvent =>
+    e.objectRef?.name === 'good' ? { ...e, responseStatus: { code: 504 } } : e;
+
+  it('takes a write answered 504 as the decision when the object shows it took effect', () => {
+    const finals: CertificateSigningRequest[] = [
+      {
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'CertificateSigningRequest',
+        metadata: { name: 'good', uid: uidOf('good') },
+        spec: { request: '', signerName: 'kubernetes.io/kubelet-serving' },
+        status: { conditions: [{ type: 'Approved', status: 'True' }] },
+      },
+    ];
+    const report = checkInvariants(byWorker.map(timedOut), [expect('good', 'approve')], finals);
+    assert.deepEqual(violations(report), []);
+    assert.deepEqual([report.csrs[0]?.decisions, report.csrs[0]?.fromObject], [['Approved'], true]);
+  });
+
+  it('without the object, counts a write answered 504 as no decision', () => {
+    const report = checkInvariants(byWorker.map(timedOut), [expect('good', 'approve')]);
+    assert.deepEqual(
+      report.undecided.map(c => c.name),
+      ['good'],
+    );
+  });
+
+  it('counts an Event whose create timed out once a later create finds it exists', () => {
+    const event = byWorker.find(e => e.objectRef?.name?.startsWith('good.') === true);
+    assert.ok(event);
+    const lost: AuditEvent[] = [
+      ...byWorker.filter(e => e !== event),
+      { ...event, responseStatus: { code: 504 } },
+      { ...event, auditID: 'retry', responseStatus: { code: 409 } },
+    ];
+    const [good] = checkInvariants(lost, [expect('good', 'approve')]).csrs;
+    assert.deepEqual([good?.events, good?.eventAttempts], [1, 1]);
   });
 
   it('counts writes to CSRs the test did not name apart', () => {

@@ -2,9 +2,13 @@
 // than from the objects' final state: the API server refuses a second Approved condition and a
 // second Event of the same name, so the objects look right even when a CSR was processed twice.
 // The log shows every attempt: each write to /approval with its response code and the condition it
-// carried, and each Event created.
+// carried, and each Event created. One thing it cannot show: whether a write answered 5xx took
+// effect (the API server's timeout filter answers 504 while the write it gave up on still commits;
+// seen here after a SIGSTOP of the API server). Such a write counts as the decision when the final
+// object shows one and no accepted write explains it.
 import { AssertionError } from 'node:assert';
 import type { AuditEvent } from './audit-log.ts';
+import type { CertificateSigningRequest } from './csr.ts';
 
 /** What a CSR should get: the test knows, the checker holds the pipeline to it. */
 export type Expected = 'approve' | 'deny' | 'ignore';
@@ -18,11 +22,20 @@ export interface CsrExpectation {
 
 export type Decision = 'Approved' | 'Denied';
 
+/** 2xx took effect, 4xx did not, anything else (5xx, a panic) may have. */
+export type Outcome = 'accepted' | 'refused' | 'unknown';
+
+export function outcomeOf(code: number): Outcome {
+  if (code >= 200 && code < 300) return 'accepted';
+  return code >= 400 && code < 500 ? 'refused' : 'unknown';
+}
+
 /** One call on a CSR's /approval subresource, as the API server answered it. */
 export interface ApprovalWrite {
   readonly user: string;
   readonly verb: string;
   readonly code: number;
+  readonly outcome: Outcome;
   /** The Approved/Denied condition the body carried (the last one: the adapter appends). */
   readonly decision: Decision | undefined;
   readonly at: string;
@@ -33,11 +46,18 @@ export interface CsrAudit {
   readonly uid: string | undefined;
   readonly expect: Expected;
   readonly writes: readonly ApprovalWrite[];
-  /** Writes the API server accepted with a decision in them: must be ≤ 1. */
+  /**
+   * Writes the API server accepted with a decision in them (must be ≤ 1); with none accepted, the
+   * final object's decision when a write of unknown outcome was made (`fromObject`).
+   */
   readonly decisions: readonly Decision[];
-  /** Events about this CSR the API server created (2xx). */
+  readonly fromObject: boolean;
+  /**
+   * Events about this CSR the API server created: 2xx creates, or one when a create of unknown
+   * outcome was followed by a 409 AlreadyExists (the names are deterministic).
+   */
   readonly events: number;
-  /** Event creates refused (409 AlreadyExists and the like): repeated work, harmless. */
+  /** Event creates beyond those (409 AlreadyExists and the like): repeated work, harmless. */
   readonly eventAttempts: number;
 }
 
@@ -65,8 +85,6 @@ interface ApprovalBody {
   readonly metadata?: { readonly uid?: string };
   readonly status?: { readonly conditions?: readonly { readonly type?: string }[] };
 }
-
-const ok = (code: number): boolean => code >= 200 && code < 300;
 
 const complete = (e: AuditEvent): boolean => e.stage === 'ResponseComplete' || e.stage === 'Panic';
 
@@ -108,6 +126,7 @@ function approvalWrite(e: AuditEvent): { keys: string[]; write: ApprovalWrite } 
       user: e.user?.username ?? '',
       verb: e.verb,
       code: codeOf(e),
+      outcome: outcomeOf(codeOf(e)),
       decision: decisionIn(body),
       at: e.stageTimestamp ?? '',
     },
@@ -122,9 +141,14 @@ function eventKeys(e: AuditEvent): string[] | undefined {
 }
 
 interface Tally {
-  ok: number;
+  accepted: number;
   refused: number;
+  unknown: number;
+  /** 409 on create: an Event of that name exists. */
+  exists: number;
 }
+
+const emptyTally = (): Tally => ({ accepted: 0, refused: 0, unknown: 0, exists: 0 });
 
 /** Per CSR (by uid and by name): its writes to /approval and its Event creates. */
 function collect(events: readonly AuditEvent[]) {
@@ -138,33 +162,65 @@ function collect(events: readonly AuditEvent[]) {
     }
     const keys = isEventCreate(e) ? eventKeys(e) : undefined;
     for (const key of keys ?? []) {
-      const tally = created.get(key) ?? { ok: 0, refused: 0 };
-      if (ok(codeOf(e))) tally.ok++;
-      else tally.refused++;
+      const tally = created.get(key) ?? emptyTally();
+      tally[outcomeOf(codeOf(e))]++;
+      if (codeOf(e) === 409) tally.exists++;
       created.set(key, tally);
     }
   }
   return { writes, created };
 }
 
-/** Holds the audit log to what each CSR should get. */
+/** The Approved/Denied condition on the final object, if it is the same object. */
+function finalDecision(
+  x: CsrExpectation,
+  finals: readonly CertificateSigningRequest[],
+): Decision | undefined {
+  const object = finals.find(
+    f => f.metadata.name === x.name && (x.uid === undefined || f.metadata.uid === x.uid),
+  );
+  return decisionIn(object);
+}
+
+function decisionsOf(
+  writes: readonly ApprovalWrite[],
+  final: () => Decision | undefined,
+): { decisions: Decision[]; fromObject: boolean } {
+  const accepted = writes.flatMap(w =>
+    w.outcome === 'accepted' && w.decision !== undefined ? [w.decision] : [],
+  );
+  if (accepted.length > 0) return { decisions: accepted, fromObject: false };
+  const maybe = writes.some(w => w.outcome === 'unknown' && w.decision !== undefined);
+  const decided = maybe ? final() : undefined;
+  return { decisions: decided === undefined ? [] : [decided], fromObject: decided !== undefined };
+}
+
+function eventsOf(tally: Tally): { events: number; eventAttempts: number } {
+  const proven = tally.accepted === 0 && tally.unknown > 0 && tally.exists > 0 ? 1 : 0;
+  const events = tally.accepted + proven;
+  return { events, eventAttempts: tally.accepted + tally.refused + tally.unknown - events };
+}
+
+/**
+ * Holds the audit log to what each CSR should get. `finals` (the CSRs as they are now) settle
+ * writes of unknown outcome; without them such a write decides nothing.
+ */
 export function checkInvariants(
   events: readonly AuditEvent[],
   expectations: readonly CsrExpectation[],
+  finals: readonly CertificateSigningRequest[] = [],
 ): InvariantReport {
   const { writes, created } = collect(events);
   const csrs = expectations.map((x): CsrAudit => {
     const key = x.uid === undefined ? `name:${x.name}` : `uid:${x.uid}`;
     const mine = writes.get(key) ?? [];
-    const tally = created.get(key) ?? { ok: 0, refused: 0 };
     return {
       name: x.name,
       uid: x.uid,
       expect: x.expect,
       writes: mine,
-      decisions: mine.flatMap(w => (ok(w.code) && w.decision !== undefined ? [w.decision] : [])),
-      events: tally.ok,
-      eventAttempts: tally.refused,
+      ...decisionsOf(mine, () => finalDecision(x, finals)),
+      ...eventsOf(created.get(key) ?? emptyTally()),
     };
   });
   const wanted: Record<Expected, Decision | undefined> = {
@@ -194,7 +250,7 @@ export function checkInvariants(
 const show = (c: CsrAudit): string =>
   `${c.name} (expected ${c.expect}): writes [${c.writes
     .map(w => `${w.decision ?? 'none'}→${w.code}`)
-    .join(', ')}], ${c.events} Event(s)`;
+    .join(', ')}]${c.fromObject ? ' (decision read from the object)' : ''}, ${c.events} Event(s)`;
 
 /** Each broken invariant, one line per CSR; empty when all hold. */
 export function violations(report: InvariantReport): string[] {
@@ -211,10 +267,15 @@ export function summarize(report: InvariantReport): string {
   const count = (e: Expected) => report.csrs.filter(c => c.expect === e).length;
   const writes = report.csrs.reduce((n, c) => n + c.writes.length, 0);
   const refusedEvents = report.csrs.reduce((n, c) => n + c.eventAttempts, 0);
+  const unknown = report.csrs.reduce(
+    (n, c) => n + c.writes.filter(w => w.outcome === 'unknown').length,
+    0,
+  );
   return (
     `${report.csrs.length} CSRs (${count('approve')} approve, ${count('deny')} deny, ` +
     `${count('ignore')} ignore): ${writes} approval writes (${report.extraWrites} beyond one per ` +
-    `CSR), ${refusedEvents} Event creates refused, ${violations(report).length} violations`
+    `CSR; ${unknown} of unknown outcome), ${refusedEvents} Event creates refused, ` +
+    `${violations(report).length} violations`
   );
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkInvariants, violations } from './audit-invariants.ts';
 import type { CsrExpectation, InvariantReport } from './audit-invariants.ts';
+import type { CertificateSigningRequest } from './csr.ts';
 import { makeTempDir, removeTempDir } from './util.ts';
 
 export interface AuditEvent {
@@ -89,20 +90,27 @@ export class AuditLog {
   /**
    * Polls until every CSR to be decided is, with its Event (or `timeoutMs` passes), then looks
    * once more after `quietMs`, so that a second decision or Event arriving late is counted too.
-   * Returns the report either way: the caller asserts on it.
+   * `finals` reads the CSRs as they are, to settle writes the API server answered 5xx (see
+   * checkInvariants). Returns the report either way: the caller asserts on it.
    */
   async settle(
     expectations: readonly CsrExpectation[],
-    options: { readonly timeoutMs?: number; readonly quietMs?: number } = {},
+    options: {
+      readonly timeoutMs?: number;
+      readonly quietMs?: number;
+      readonly finals?: () => Promise<readonly CertificateSigningRequest[]>;
+    } = {},
   ): Promise<InvariantReport> {
+    const finals = options.finals ?? (() => Promise.resolve([]));
+    const check = async () => checkInvariants(this.events(), expectations, await finals());
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     for (;;) {
-      const report = checkInvariants(this.events(), expectations);
+      const report = await check();
       if (violations(report).length === 0 || Date.now() > deadline) break;
       await sleep(250);
     }
     await sleep(options.quietMs ?? 1_000);
-    return checkInvariants(this.events(), expectations);
+    return check();
   }
 
   remove(): void {
