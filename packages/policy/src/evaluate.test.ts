@@ -317,6 +317,12 @@ describe('requiredFacts', () => {
       facts: ['node', 'serviceRanges', 'claimants', 'authorization'],
     });
   });
+  it('asks the inventory only when the policy requires it', () => {
+    assert.deepEqual(
+      requiredFacts(csrRequest(), policy({ evidence: { require: ['inventory'] } })).facts,
+      ['node', 'serviceRanges', 'claimants', 'inventory', 'authorization'],
+    );
+  });
   it('does not ask for a SubjectAccessReview when it is switched off', () => {
     assert.deepEqual(
       requiredFacts(csrRequest(), policy({ subjectAccessReview: { enabled: false } })).facts,

@@ -147,6 +147,7 @@ interface RowFacts {
   readonly claimants: Facts['claimants'];
   readonly authorization: Facts['authorization'];
   readonly serviceRanges: Fact<readonly Cidr[]>;
+  readonly inventory: NonNullable<Facts['inventory']>;
 }
 
 const shown = <T>(fact: Fact<T>): Fact<T> =>
@@ -156,10 +157,12 @@ const rowFacts = (facts: Facts): RowFacts => ({
   claimants: shown(facts.claimants),
   authorization: shown(facts.authorization),
   serviceRanges: readServiceRanges(shown(facts.serviceRanges)),
+  // A shell that never asked (an older caller, `stampede check` without an answer) has no verdict.
+  inventory: shown(facts.inventory ?? { state: 'unavailable', reason: 'not asked' }),
 });
 
 function factContext(ctx: CheckContext, node: NodeFact, facts: RowFacts): FactContext {
-  const { claimants, authorization, serviceRanges } = facts;
+  const { claimants, authorization, serviceRanges, inventory } = facts;
   return {
     ...ctx,
     node,
@@ -173,6 +176,7 @@ function factContext(ctx: CheckContext, node: NodeFact, facts: RowFacts): FactCo
           },
     authorization: authorization.state === 'known' ? authorization.value : undefined,
     serviceRanges: serviceRanges.state === 'known' ? serviceRanges.value : undefined,
+    inventory: inventory.state === 'known' ? inventory.value : undefined,
   };
 }
 
@@ -181,6 +185,7 @@ const UNAVAILABLE: Readonly<Record<keyof RowFacts, string>> = {
   claimants: 'ClaimantsUnavailable',
   authorization: 'AuthorizationUnavailable',
   serviceRanges: 'ServiceRangesUnavailable',
+  inventory: 'InventoryUnavailable',
 };
 
 function missingFact(facts: RowFacts, fact: FactName): Violation | undefined {

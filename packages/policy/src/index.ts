@@ -10,7 +10,7 @@ export {
   MAX_MESSAGE_LENGTH,
 } from './evaluate.ts';
 export type { EvaluateInput, RequiredFacts } from './evaluate.ts';
-export { defaultPolicy, loadPolicy, policyConfigSchema } from './policy.ts';
+export { EVIDENCE_SOURCES, defaultPolicy, loadPolicy, policyConfigSchema } from './policy.ts';
 export type {
   LoadPolicyResult,
   OwnershipMode,

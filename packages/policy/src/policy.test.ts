@@ -27,6 +27,12 @@ describe('loadPolicy defaults', () => {
   const p = defaultPolicy;
   const defaults: [string, () => void][] = [
     [
+      'requires no evidence beyond the Node by default',
+      () => {
+        assert.deepEqual(p.evidence, { inventory: false });
+      },
+    ],
+    [
       'denies violations by default',
       () => {
         assert.equal(p.onViolation, 'deny');
@@ -257,6 +263,11 @@ describe('loadPolicy refuses a bad field and names it', () => {
       /^keys\.rsa\.minbits: unknown field$/,
     ],
     ['an unknown onViolation', { onViolation: 'skip' }, /^onViolation: /],
+    [
+      'an evidence source it does not know',
+      { evidence: { require: ['managedFields'] } },
+      /^evidence\.require\[0\]: /,
+    ],
     ['a maxSans of zero', { maxSans: 0 }, /^maxSans: /],
     ['a fractional maxSans', { maxSans: 1.5 }, /^maxSans: /],
     ['a maxRequestBytes above 64 KiB', { maxRequestBytes: 65537 }, /^maxRequestBytes: /],

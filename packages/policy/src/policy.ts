@@ -79,7 +79,15 @@ export interface Policy {
     readonly allowedDnsPattern: RegExp | undefined;
   };
   readonly nodeGraceSeconds: number;
+  /**
+   * Evidence beyond the Node's own report (docs/adr/0022): with `inventory`, every SAN but the node
+   * name must be vouched for by the operator's inventory webhook (the `inventory` fact).
+   */
+  readonly evidence: { readonly inventory: boolean };
 }
+
+/** Where evidence for a SAN can come from, besides the Node's own status. */
+export const EVIDENCE_SOURCES = ['inventory'] as const;
 
 /** A reserved address or range, and where it comes from (named in the deny message). */
 export interface ReservedIp {
@@ -230,6 +238,12 @@ export const policyConfigSchema = z.strictObject({
     })
     .prefault({}),
   nodeGraceSeconds: int(0, 86_400).default(600),
+  evidence: z
+    .strictObject({
+      // Each source listed must vouch for each SAN; none (the default) keeps the Node's word.
+      require: z.array(z.enum(EVIDENCE_SOURCES)).default([]),
+    })
+    .prefault({}),
 });
 
 /** The configuration as written (input shape), e.g. for a YAML file. */
@@ -308,6 +322,7 @@ function compile(p: Parsed): Policy {
       allowedDnsPattern: p.ownership.allowedDnsPattern,
     },
     nodeGraceSeconds: p.nodeGraceSeconds,
+    evidence: { inventory: p.evidence.require.includes('inventory') },
   };
 }
 

@@ -187,7 +187,19 @@ export interface Facts {
    * switches `reserved.serviceRanges` off.
    */
   readonly serviceRanges: Fact<readonly string[]>;
+  /**
+   * The operator's inventory, asked about this CSR's SANs (only when the policy requires it): per
+   * SAN key, whether it vouches for it and why not. A SAN it does not mention is not vouched for.
+   * `unavailable` (an error, a timeout, an answer for another CSR): the core retries, never denies.
+   */
+  readonly inventory?: Fact<InventoryAnswer>;
 }
+
+/** An inventory's verdict on each SAN it was asked about, keyed like Facts.claimants. */
+export type InventoryAnswer = ReadonlyMap<
+  string,
+  { readonly vouched: boolean; readonly reason?: string }
+>;
 
 export interface Violation {
   /** Stable CamelCase code, e.g. SanNotOwned. Written as the Denied condition's reason when it is the first. */
@@ -195,7 +207,7 @@ export interface Violation {
   readonly message: string;
 }
 
-export type FactName = 'node' | 'claimants' | 'authorization' | 'serviceRanges';
+export type FactName = 'node' | 'claimants' | 'authorization' | 'serviceRanges' | 'inventory';
 
 /**
  * The outcome. What the caller must do:

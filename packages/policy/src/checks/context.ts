@@ -7,6 +7,7 @@ import type {
   CsrRequest,
   FactName,
   GeneralName,
+  InventoryAnswer,
   NodeFact,
   ParsedCsr,
   ParseResult,
@@ -63,6 +64,8 @@ export interface FactContext extends CheckContext {
   readonly authorization: { readonly allowed: boolean; readonly reason: string } | undefined;
   /** The cluster's Service IP ranges, parsed; undefined unless a row that needs them runs. */
   readonly serviceRanges: readonly Cidr[] | undefined;
+  /** The inventory's verdicts; undefined unless the inventory row runs. */
+  readonly inventory: InventoryAnswer | undefined;
 }
 
 export type CheckResult = Violation | readonly Violation[] | undefined;

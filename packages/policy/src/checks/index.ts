@@ -3,6 +3,7 @@
 // (design/policy.md), and it is the order of the violations in a deny message.
 import { checkAuthorization } from './authorization.ts';
 import { checkAttributes, checkParsed, checkRequestSize } from './encoding.ts';
+import { checkInventory } from './evidence.ts';
 import { checkExtensions } from './extensions.ts';
 import { checkPublicKey, checkSignature, checkSignatureAlgorithm } from './key.ts';
 import { checkExpiration } from './lifetime.ts';
@@ -58,6 +59,12 @@ export const checks: readonly Check[] = [
     needs: ['node', 'claimants'],
     enabled: policy => policy.ownership.mode === 'node-addresses',
     check: checkContested,
+  },
+  {
+    name: 'inventory',
+    needs: ['node', 'inventory'],
+    enabled: policy => policy.evidence.inventory,
+    check: checkInventory,
   },
   {
     name: 'SubjectAccessReview',

@@ -273,6 +273,7 @@ describe('checkServiceIps', () => {
           claimants: claimantsOf(),
           authorization: { allowed: true, reason: '' },
           serviceRanges: undefined,
+          inventory: undefined,
         }),
       /serviceRanges read without being declared in needs/,
     );

@@ -1,0 +1,104 @@
+import { describe } from 'node:test';
+import { evaluate } from '../evaluate.ts';
+import { dns, ip } from '../../test/fixtures.ts';
+import { runCases } from '../../test/cases.ts';
+import type { Case } from '../../test/cases.ts';
+import type { InventoryAnswer } from '../types.ts';
+
+const REQUIRE = { evidence: { require: ['inventory' as const] } };
+const answer = (entries: Record<string, { vouched: boolean; reason?: string }>) => ({
+  inventory: {
+    state: 'known',
+    value: new Map(Object.entries(entries)) as InventoryAnswer,
+  } as const,
+});
+const vouchedIp = answer({ 'ip:10.0.0.1': { vouched: true } });
+
+const cases: Case[] = [
+  {
+    name: 'approves when the inventory vouches for every SAN but the node name',
+    policy: REQUIRE,
+    facts: vouchedIp,
+    expect: 'approve',
+    message: /passed .*inventory/,
+  },
+  {
+    name: 'needs no voucher for the node name (the identity binds it)',
+    policy: REQUIRE,
+    csr: { sans: [dns('node-a')] },
+    facts: answer({}),
+    expect: 'approve',
+  },
+  {
+    name: 'denies SanNotVouched for a SAN the inventory refuses, with its reason',
+    policy: REQUIRE,
+    facts: answer({ 'ip:10.0.0.1': { vouched: false, reason: 'not in the inventory' } }),
+    expect: ['deny', 'SanNotVouched'],
+    message: /IP SAN 10\.0\.0\.1: the inventory refuses it: not in the inventory/,
+  },
+  {
+    name: 'denies SanNotVouched for a SAN the inventory does not mention',
+    policy: REQUIRE,
+    facts: answer({ 'dns:node-a': { vouched: true } }),
+    expect: ['deny', 'SanNotVouched'],
+    message: /does not vouch for it/,
+  },
+  {
+    name: 'denies a DNS SAN other than the node name unless vouched for',
+    policy: REQUIRE,
+    csr: { sans: [dns('node-a'), dns('node-a.example.com'), ip('10.0.0.1')] },
+    node: {
+      addresses: [
+        { type: 'Hostname', address: 'node-a.example.com' },
+        { type: 'InternalIP', address: '10.0.0.1' },
+      ],
+    },
+    facts: vouchedIp,
+    expect: ['deny', 'SanNotVouched'],
+    message: /DNS SAN node-a\.example\.com/,
+  },
+  {
+    name: 'escapes the reason an inventory gives before it reaches a condition',
+    policy: REQUIRE,
+    facts: answer({ 'ip:10.0.0.1': { vouched: false, reason: 'bad\nline' } }),
+    expect: ['deny', 'SanNotVouched'],
+    message: /refuses it: "bad\\u000aline"/,
+  },
+  {
+    name: 'retries while the inventory is unavailable, never denies for it',
+    policy: REQUIRE,
+    facts: { inventory: { state: 'unavailable', reason: 'timed out after 2000 ms' } },
+    expect: ['retry', 'inventory', 'InventoryUnavailable'],
+    message: /timed out/,
+  },
+  {
+    name: 'retries when the shell never asked the inventory',
+    policy: REQUIRE,
+    expect: ['retry', 'inventory', 'InventoryUnavailable'],
+  },
+  {
+    name: 'still denies an address the Node does not own, whatever the inventory says',
+    policy: REQUIRE,
+    csr: { sans: [dns('node-a'), ip('10.9.9.9')] },
+    facts: answer({ 'ip:10.9.9.9': { vouched: true } }),
+    expect: ['deny', 'SanNotOwned'],
+  },
+  {
+    name: 'denies a refused SAN even while another fact is unavailable',
+    policy: REQUIRE,
+    facts: {
+      ...answer({ 'ip:10.0.0.1': { vouched: false } }),
+      authorization: { state: 'unavailable', reason: 'timeout' },
+    },
+    expect: ['deny', 'SanNotVouched'],
+  },
+  {
+    name: 'asks nothing of the inventory when the policy does not require it',
+    facts: { inventory: { state: 'unavailable', reason: 'down' } },
+    expect: 'approve',
+  },
+];
+
+describe('evidence: the inventory vouches for each SAN (evidence.require: [inventory])', () => {
+  runCases(cases, evaluate);
+});
