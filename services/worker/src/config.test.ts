@@ -7,6 +7,8 @@ const files: Record<string, string> = {
   'good.yaml': 'nodeGraceSeconds: 5\n',
   'bad.yaml': 'maxSans: -1\nunknownField: true\n',
   'broken.yaml': 'a: [unclosed\n',
+  'inventory.yaml': 'evidence:\n  require: [inventory]\n',
+  'ca.pem': 'CA PEM',
 };
 const readFile = (path: string): string => {
   const text = files[path];
@@ -78,4 +80,54 @@ describe('loadConfig', () => {
       ['BACKOFF_MAX_MS: must be at least BACKOFF_INITIAL_MS'],
     );
   });
+});
+
+describe('loadConfig: the inventory webhook matches the policy', () => {
+  const inventoryPolicy = { REDIS_URL: 'redis://r', POLICY_FILE: 'inventory.yaml' };
+  const url = 'https://inventory.example:8443/review';
+  const cases: [string, Record<string, string>, RegExp | undefined][] = [
+    [
+      'takes an https URL, its CA and a timeout',
+      { ...inventoryPolicy, INVENTORY_URL: url, INVENTORY_CA_FILE: 'ca.pem' },
+      undefined,
+    ],
+    [
+      'refuses a policy that requires the inventory without a URL',
+      inventoryPolicy,
+      /^INVENTORY_URL: required/,
+    ],
+    [
+      'refuses a URL the policy does not use (SANs would go unchecked)',
+      { REDIS_URL: 'redis://r', INVENTORY_URL: url },
+      /^INVENTORY_URL: set, but the policy/,
+    ],
+    [
+      'refuses a plain http URL',
+      { ...inventoryPolicy, INVENTORY_URL: 'http://inventory.example/' },
+      /^INVENTORY_URL: must be an https/,
+    ],
+    [
+      'refuses a client certificate without its key',
+      { ...inventoryPolicy, INVENTORY_URL: url, INVENTORY_CLIENT_CERT_FILE: 'ca.pem' },
+      /^INVENTORY_CLIENT_KEY_FILE/,
+    ],
+    [
+      'names a CA file it cannot read',
+      { ...inventoryPolicy, INVENTORY_URL: url, INVENTORY_CA_FILE: 'gone.pem' },
+      /ENOENT: gone\.pem/,
+    ],
+  ];
+  for (const [name, env, error] of cases) {
+    it(name, () => {
+      const result = loadConfig(env, readFile);
+      if (error === undefined) {
+        assert.ok(result.ok, result.ok ? '' : result.errors.join('; '));
+        assert.equal(result.config.inventory?.url.href, url);
+        assert.equal(result.config.inventory.caPem, 'CA PEM');
+        assert.equal(result.config.inventory.timeoutMs, 2_000);
+      } else {
+        assert.match(result.ok ? '(loaded)' : result.errors.join('; '), error);
+      }
+    });
+  }
 });

@@ -15,6 +15,7 @@ import {
   withSentinelPassword,
 } from '@stampede/runtime';
 import type { ConfigResult, EnvDoc, LogLevel, SentinelConfig } from '@stampede/runtime';
+import type { InventoryOptions } from './inventory.ts';
 
 export interface WorkerConfig {
   readonly redisUrl: string;
@@ -36,6 +37,8 @@ export interface WorkerConfig {
   readonly healthHost: string;
   readonly logLevel: LogLevel;
   readonly instance: string;
+  /** The inventory webhook (INVENTORY_*); set exactly when the policy requires it. */
+  readonly inventory: InventoryOptions | undefined;
 }
 
 const HEALTH_PORT = 8081;
@@ -51,6 +54,12 @@ const schema = z.object({
   BACKOFF_MAX_MS: int(10, 3_600_000, 30_000),
   LOCK_DURATION_MS: int(1_000, 600_000, 30_000),
   KUBE_MAX_CONNECTIONS: int(1, 1_024, 16),
+  INVENTORY_URL: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
+  INVENTORY_CA_FILE: z.string().min(1).optional(),
+  INVENTORY_CLIENT_CERT_FILE: z.string().min(1).optional(),
+  INVENTORY_CLIENT_KEY_FILE: z.string().min(1).optional(),
+  INVENTORY_TOKEN_FILE: z.string().min(1).optional(),
+  INVENTORY_TIMEOUT_MS: int(100, 60_000, 2_000),
   ...variablesOf.process,
 });
 
@@ -85,6 +94,18 @@ const variables: readonly EnvDoc[] = [
     description: 'keep-alive connections to the API server',
     default: '16',
   },
+  {
+    name: 'INVENTORY_URL',
+    description: 'https endpoint of the inventory webhook; required when the policy requires it',
+  },
+  { name: 'INVENTORY_CA_FILE', description: "CA bundle for the inventory's certificate" },
+  { name: 'INVENTORY_CLIENT_CERT_FILE', description: 'client certificate for the inventory (PEM)' },
+  { name: 'INVENTORY_CLIENT_KEY_FILE', description: 'its key (PEM)' },
+  {
+    name: 'INVENTORY_TOKEN_FILE',
+    description: 'bearer token for the inventory, re-read each minute',
+  },
+  { name: 'INVENTORY_TIMEOUT_MS', description: 'per review; a timeout retries', default: '2000' },
   ...common.process,
 ];
 
@@ -109,6 +130,56 @@ function readPolicy(path: string | undefined, readFile: ReadFile): ConfigResult<
   return { ok: false, errors: loaded.errors.map(error => `POLICY_FILE ${path}: ${error}`) };
 }
 
+type Env = z.output<typeof schema>;
+
+/**
+ * The inventory settings, refused unless they match the policy: a URL with a policy that does not
+ * require the inventory is an operator who believes SANs are checked when they are not.
+ */
+function inventoryOptions(
+  e: Env,
+  policy: Policy,
+  readFile: ReadFile,
+): ConfigResult<InventoryOptions | undefined> {
+  const required = policy.evidence.inventory;
+  if (e.INVENTORY_URL === undefined) {
+    return required
+      ? { ok: false, errors: ['INVENTORY_URL: required, the policy requires the inventory'] }
+      : { ok: true, config: undefined };
+  }
+  if (!required) {
+    const why = 'set, but the policy does not require the inventory (evidence.require)';
+    return { ok: false, errors: [`INVENTORY_URL: ${why}`] };
+  }
+  if ((e.INVENTORY_CLIENT_CERT_FILE === undefined) !== (e.INVENTORY_CLIENT_KEY_FILE === undefined))
+    return {
+      ok: false,
+      errors: ['INVENTORY_CLIENT_KEY_FILE: needs INVENTORY_CLIENT_CERT_FILE, and back'],
+    };
+  try {
+    const read = (path: string | undefined) => (path === undefined ? undefined : readFile(path));
+    const [caPem, clientCertPem, clientKeyPem] = [
+      read(e.INVENTORY_CA_FILE),
+      read(e.INVENTORY_CLIENT_CERT_FILE),
+      read(e.INVENTORY_CLIENT_KEY_FILE),
+    ];
+    return {
+      ok: true,
+      config: {
+        url: new URL(e.INVENTORY_URL),
+        timeoutMs: e.INVENTORY_TIMEOUT_MS,
+        ...(caPem === undefined ? {} : { caPem }),
+        ...(clientCertPem === undefined ? {} : { clientCertPem }),
+        ...(clientKeyPem === undefined ? {} : { clientKeyPem }),
+        ...(e.INVENTORY_TOKEN_FILE === undefined ? {} : { tokenFile: e.INVENTORY_TOKEN_FILE }),
+      },
+    };
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return { ok: false, errors: [`INVENTORY_*_FILE: ${detail.split('\n')[0] ?? ''}`] };
+  }
+}
+
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   readFile: ReadFile = path => readFileSync(path, 'utf8'),
@@ -121,6 +192,8 @@ export function loadConfig(
   if (e.BACKOFF_MAX_MS < e.BACKOFF_INITIAL_MS) {
     return { ok: false, errors: ['BACKOFF_MAX_MS: must be at least BACKOFF_INITIAL_MS'] };
   }
+  const inventory = inventoryOptions(e, policy.config, readFile);
+  if (!inventory.ok) return inventory;
   return {
     ok: true,
     config: {
@@ -141,6 +214,7 @@ export function loadConfig(
       healthHost: e.HEALTH_HOST,
       logLevel: e.LOG_LEVEL,
       instance: e.POD_NAME ?? hostname(),
+      inventory: inventory.config,
     },
   };
 }

@@ -8,12 +8,15 @@ import { nodeFactFromObject, requiredFacts } from '@stampede/policy';
 import type { CsrRequest, Fact, Facts, NodeFact, Policy } from '@stampede/policy';
 import { contestFact } from './contest.ts';
 import type { ContestSources } from './contest.ts';
+import type { Inventory } from './inventory.ts';
 import type { ServiceRanges } from './service-ranges.ts';
 
 export interface FactSources {
   readonly kube: Pick<KubeClient, 'getNode' | 'createSubjectAccessReview'>;
   readonly nodes: ContestSources['nodes'];
   readonly serviceRanges: Pick<ServiceRanges, 'current'>;
+  /** The operator's inventory webhook; only when the policy requires it (config checks that). */
+  readonly inventory?: Inventory;
   readonly now: () => number;
 }
 const unavailable = (reason: string): { state: 'unavailable'; reason: string } => ({
@@ -125,6 +128,29 @@ async function serviceRangesFact(
   }
 }
 
+async function inventoryFact(
+  sources: FactSources,
+  input: {
+    readonly request: CsrRequest;
+    readonly requestedKeys: readonly string[];
+    readonly csr?: { readonly name: string; readonly uid: string };
+    readonly nodeName: string | undefined;
+  },
+  signal: AbortSignal,
+): Promise<NonNullable<Facts['inventory']>> {
+  if (sources.inventory === undefined) return unavailable('no inventory is configured');
+  if (input.csr === undefined || input.nodeName === undefined)
+    return unavailable('no CSR or node to ask the inventory about');
+  const question = {
+    csrName: input.csr.name,
+    csrUid: input.csr.uid,
+    node: input.nodeName,
+    username: input.request.username,
+    sanKeys: input.requestedKeys,
+  };
+  return sources.inventory.review(question, signal);
+}
+
 /**
  * The facts for one request; only what the policy needs is fetched. `requestedKeys` are the CSR's
  * well-formed SAN keys (requestedSanKeys): the contest looks at nothing else.
@@ -135,23 +161,28 @@ export async function gatherFacts(
     readonly request: CsrRequest;
     readonly policy: Policy;
     readonly requestedKeys: readonly string[];
+    /** The CSR's name and uid, for the inventory's review. */
+    readonly csr?: { readonly name: string; readonly uid: string };
   },
   signal: AbortSignal,
 ): Promise<Facts> {
   const { request, policy, requestedKeys } = input;
   const needed = requiredFacts(request, policy);
   const notNeeded = unavailable('not needed by the policy');
-  const [read, authorization, serviceRanges] = await Promise.all([
+  const [read, authorization, serviceRanges, inventory] = await Promise.all([
     readNode(sources, needed.nodeName, 'Node', signal),
     needed.facts.includes('authorization')
       ? authorizationFact(sources, request, policy, signal)
       : notNeeded,
     needed.facts.includes('serviceRanges') ? serviceRangesFact(sources, signal) : notNeeded,
+    needed.facts.includes('inventory')
+      ? inventoryFact(sources, { ...input, nodeName: needed.nodeName }, signal)
+      : notNeeded,
   ]);
   const claimants = needed.facts.includes('claimants')
     ? await claimantsFact(sources, read, requestedKeys, signal)
     : notNeeded;
   const node: Fact<NodeFact> =
     read.state === 'known' ? { state: 'known', value: read.value } : read;
-  return { nowMs: sources.now(), node, claimants, authorization, serviceRanges };
+  return { nowMs: sources.now(), node, claimants, authorization, serviceRanges, inventory };
 }

@@ -18,6 +18,7 @@ import {
 } from '@stampede/telemetry';
 import { HELP, loadConfig } from './config.ts';
 import { startNodeView } from './node-view.ts';
+import { createInventory } from './inventory.ts';
 import { createProcessCsr } from './process-csr.ts';
 import { startServiceRanges } from './service-ranges.ts';
 
@@ -109,6 +110,7 @@ try {
     kube,
     nodes,
     serviceRanges,
+    ...(config.inventory === undefined ? {} : { inventory: createInventory(config.inventory) }),
     policy: config.policy,
     verifier: createNodeSignatureVerifier(),
     logger,

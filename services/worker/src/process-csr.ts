@@ -45,6 +45,8 @@ export interface ProcessDeps {
   /** The worker's own Node watch: who else reports an address (docs/adr/0019). */
   readonly nodes: FactSources['nodes'];
   readonly serviceRanges: FactSources['serviceRanges'];
+  /** The operator's inventory webhook, when the policy requires it (docs/adr/0022). */
+  readonly inventory?: FactSources['inventory'];
   readonly policy: Policy;
   readonly verifier: SignatureVerifier;
   readonly logger: QueueLogger;
@@ -196,6 +198,22 @@ async function write(
   return { done: condition.type === 'Approved' ? 'approved' : 'denied', reason: condition.reason };
 }
 
+/** The inventory with a span around each review, or nothing when none is configured. */
+function tracedInventory(
+  inventory: ProcessDeps['inventory'],
+  tracer: Tracer,
+): Pick<FactSources, 'inventory'> {
+  if (inventory === undefined) return {};
+  return {
+    inventory: {
+      review: (question, signal) =>
+        inSpan(tracer, 'inventory review', { kind: SpanKind.CLIENT }, () =>
+          inventory.review(question, signal),
+        ),
+    },
+  };
+}
+
 /** The fact sources with a span around each lookup (children of "gather facts"). */
 function tracedSources(deps: ProcessDeps): FactSources {
   const tracer = tracerOf(deps);
@@ -223,6 +241,7 @@ function tracedSources(deps: ProcessDeps): FactSources {
         ),
     },
     serviceRanges: deps.serviceRanges,
+    ...tracedInventory(deps.inventory, tracer),
   };
 }
 
@@ -243,7 +262,12 @@ async function attempt(deps: ProcessDeps, job: CsrJob, context: JobContext): Pro
   const parsed = parseRequest(request, deps.policy);
   const keys = requestedSanKeys(parsed, deps.policy);
   const facts = await inSpan(tracer, 'gather facts', {}, () =>
-    gatherFacts(tracedSources(deps), { request, policy: deps.policy, requestedKeys: keys }, signal),
+    gatherFacts(
+      tracedSources(deps),
+      // read() made sure the CSR is the job's (same name, same uid).
+      { request, policy: deps.policy, requestedKeys: keys, csr: { name: job.name, uid: job.uid } },
+      signal,
+    ),
   );
   const decision = await inSpan(tracer, 'decide', {}, span => {
     const decided = decideParsed({ request, parsed }, deps.policy, facts, deps.verifier);

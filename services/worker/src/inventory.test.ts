@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CertificateAuthority, generateKeyPair } from '@stampede/harness';
+import { INVENTORY_API_VERSION, createInventory, readAnswer, sanOfKey } from './inventory.ts';
+import type { InventoryQuestion } from './inventory.ts';
+
+const QUESTION: InventoryQuestion = {
+  csrName: 'csr-abc',
+  csrUid: 'uid-1',
+  node: 'node-a',
+  username: 'system:node:node-a',
+  sanKeys: ['dns:node-a', 'ip:10.0.0.1', 'ip:fd00::a'],
+};
+const answer = (sans: unknown[], uid = 'uid-1') =>
+  JSON.stringify({
+    apiVersion: INVENTORY_API_VERSION,
+    kind: 'InventoryReview',
+    response: { uid, sans },
+  });
+const verdicts = (body: string) => {
+  const fact = readAnswer(body, QUESTION);
+  return fact.state === 'known' ? Object.fromEntries(fact.value) : fact;
+};
+
+describe('readAnswer: what an inventory answer vouches for', () => {
+  const cases: [string, string, unknown][] = [
+    [
+      'vouches for the SANs marked vouched, in canonical form',
+      answer([
+        { type: 'IP', value: '10.0.0.1', vouched: true },
+        { type: 'IP', value: 'FD00:0::A', vouched: true },
+        { type: 'DNS', value: 'Node-A.', vouched: false, reason: 'unknown host' },
+      ]),
+      {
+        'ip:10.0.0.1': { vouched: true },
+        'ip:fd00::a': { vouched: true },
+        'dns:node-a': { vouched: false, reason: 'unknown host' },
+      },
+    ],
+    [
+      'ignores verdicts on SANs it was not asked about',
+      answer([{ type: 'IP', value: '10.9.9.9', vouched: true }]),
+      {},
+    ],
+    [
+      'counts a SAN named twice with two verdicts as refused',
+      answer([
+        { type: 'IP', value: '10.0.0.1', vouched: true },
+        { type: 'IP', value: '10.0.0.1', vouched: false, reason: 'retired' },
+      ]),
+      { 'ip:10.0.0.1': { vouched: false, reason: 'retired' } },
+    ],
+    [
+      'skips an entry whose value is no address',
+      answer([{ type: 'IP', value: 'not-an-ip', vouched: true }]),
+      {},
+    ],
+    [
+      'is unavailable when the answer is for another CSR',
+      answer([{ type: 'IP', value: '10.0.0.1', vouched: true }], 'uid-2'),
+      { state: 'unavailable', reason: 'inventory answered for another CSR (uid differs)' },
+    ],
+    [
+      'is unavailable when the body is not JSON',
+      'yes',
+      { state: 'unavailable', reason: /not an InventoryReview/ },
+    ],
+    [
+      'is unavailable when an entry carries a field it does not know',
+      answer([{ type: 'IP', value: '10.0.0.1', vouched: true, trust: 'me' }]),
+      { state: 'unavailable', reason: /malformed at response\.sans\.0/ },
+    ],
+    [
+      'is unavailable when vouched is not a boolean',
+      answer([{ type: 'IP', value: '10.0.0.1', vouched: 'true' }]),
+      { state: 'unavailable', reason: /malformed at response\.sans\.0\.vouched/ },
+    ],
+    [
+      'is unavailable for another apiVersion',
+      JSON.stringify({
+        apiVersion: 'v2',
+        kind: 'InventoryReview',
+        response: { uid: 'uid-1', sans: [] },
+      }),
+      { state: 'unavailable', reason: /malformed at apiVersion/ },
+    ],
+  ];
+  for (const [name, body, want] of cases) {
+    it(name, () => {
+      const got = verdicts(body);
+      if (
+        want !== null &&
+        typeof want === 'object' &&
+        'reason' in want &&
+        want.reason instanceof RegExp
+      ) {
+        assert.equal((got as { state: string }).state, 'unavailable');
+        assert.match((got as { reason: string }).reason, want.reason);
+      } else assert.deepEqual(got, want);
+    });
+  }
+
+  it('spells SAN keys as the review names them', () => {
+    assert.deepEqual(sanOfKey('dns:node-a'), { type: 'DNS', value: 'node-a' });
+    assert.deepEqual(sanOfKey('ip:fd00::a'), { type: 'IP', value: 'fd00::a' });
+  });
+});
+
+describe('createInventory: an inventory over HTTPS on loopback', () => {
+  const ca = CertificateAuthority.create('inventory-test-ca');
+  const key = generateKeyPair();
+  const cert = ca.issue(
+    { subject: { commonName: 'inventory' }, ips: ['127.0.0.1'], extKeyUsages: ['serverAuth'] },
+    key.spki,
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'stampede-inventory-test-'));
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, 'secret-token\n');
+  const hang = (): void => undefined;
+  let handler: (req: IncomingMessage, body: string, res: ServerResponse) => void = hang;
+  let server: Server;
+  let url: URL;
+
+  before(async () => {
+    server = createServer({ cert: cert.certPem, key: key.privateKeyPem }, (req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        handler(req, body, res);
+      });
+    });
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    url = new URL(`https://127.0.0.1:${String((server.address() as AddressInfo).port)}/review`);
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  const inventory = (caPem = ca.certPem, timeoutMs = 500) =>
+    createInventory({ url, caPem, tokenFile, timeoutMs });
+  const review = (caPem?: string) =>
+    inventory(caPem).review(QUESTION, new AbortController().signal);
+
+  it('posts the review with the bearer token and reads the answer', async () => {
+    let seen: { auth?: string | undefined; body?: unknown } = {};
+    handler = (req, body, res) => {
+      seen = { auth: req.headers.authorization, body: JSON.parse(body) };
+      res.end(answer([{ type: 'IP', value: '10.0.0.1', vouched: true }]));
+    };
+    const fact = await review();
+    assert.deepEqual(fact.state === 'known' ? Object.fromEntries(fact.value) : fact, {
+      'ip:10.0.0.1': { vouched: true },
+    });
+    assert.equal(seen.auth, 'Bearer secret-token');
+    assert.deepEqual(seen.body, {
+      apiVersion: INVENTORY_API_VERSION,
+      kind: 'InventoryReview',
+      request: {
+        uid: 'uid-1',
+        csrName: 'csr-abc',
+        node: 'node-a',
+        username: 'system:node:node-a',
+        sans: [
+          { type: 'DNS', value: 'node-a' },
+          { type: 'IP', value: '10.0.0.1' },
+          { type: 'IP', value: 'fd00::a' },
+        ],
+      },
+    });
+  });
+
+  const failures: [string, (res: ServerResponse) => void, RegExp][] = [
+    [
+      'an error status is unavailable',
+      res => {
+        res.statusCode = 503;
+        res.end('busy');
+      },
+      /HTTP 503/,
+    ],
+    ['no answer within the timeout is unavailable', hang, /timed out after 500 ms/],
+    [
+      'an answer larger than 64 KiB is unavailable',
+      res => {
+        res.end('x'.repeat(70 * 1024));
+      },
+      /larger than/,
+    ],
+  ];
+  for (const [name, respond, reason] of failures) {
+    it(name, async () => {
+      handler = (_req, _body, res) => {
+        respond(res);
+      };
+      const fact = await review();
+      assert.ok(fact.state === 'unavailable', JSON.stringify(fact));
+      assert.match(fact.reason, reason);
+    });
+  }
+
+  it('a server its CA did not sign is unavailable, not trusted', async () => {
+    handler = (_req, _body, res) =>
+      res.end(answer([{ type: 'IP', value: '10.0.0.1', vouched: true }]));
+    const fact = await review(CertificateAuthority.create('another-ca').certPem);
+    assert.equal(fact.state, 'unavailable');
+  });
+
+  it('rethrows when the job itself is cancelled', async () => {
+    handler = hang;
+    const abort = new AbortController();
+    const pending = inventory(ca.certPem, 5_000).review(QUESTION, abort.signal);
+    abort.abort(new Error('job cancelled'));
+    await assert.rejects(pending);
+  });
+});
