@@ -1,4 +1,5 @@
 // The stampede command line: argument parsing and dispatch. main.ts wires it to the process.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runCheck } from './check.ts';
 import type { CheckIo } from './check.ts';
@@ -13,6 +14,9 @@ commands:
            stampede demo --help for its options
   explain-samples
            the default policy over sample kubelet CSRs, printed as a table (= demo --offline)
+  inventory-server
+           the reference inventory webhook (evidence.require: [inventory]): vouches for the SANs
+           a file lists per node; stampede inventory-server --help for its options
 
 stampede check --csr FILE [--nodes FILE] [--service-cidr CIDR,...] [--policy FILE]
                [--not-authorized] [--now TIME]
@@ -93,6 +97,67 @@ async function pipelineDemo(args: readonly string[], io: Io): Promise<number> {
   });
 }
 
+export const INVENTORY_SERVER_USAGE = `usage: stampede inventory-server --file FILE --cert FILE --key FILE
+                                [--listen HOST:PORT] [--token-file FILE]
+
+Serves InventoryReviews over HTTPS until SIGINT or SIGTERM: each SAN a review asks about is vouched
+for when FILE lists it under the review's node, refused otherwise. FILE (YAML or JSON) is re-read
+on every review:
+
+  nodes:
+    node-a: [node-a.example.com, 10.0.0.1]
+
+  --listen HOST:PORT  default 127.0.0.1:8443 (port 0: any free port)
+  --token-file FILE   require Authorization: Bearer <its content>`;
+
+async function inventoryServer(args: readonly string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    strict: true,
+    options: {
+      file: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      listen: { type: 'string', default: '127.0.0.1:8443' },
+      'token-file': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout(INVENTORY_SERVER_USAGE);
+    return 0;
+  }
+  const { file, cert, key } = values;
+  if (file === undefined || cert === undefined || key === undefined)
+    throw new InputError('inventory-server needs --file, --cert and --key');
+  const listen = /^(.+):(\d+)$/.exec(values.listen);
+  if (!listen) throw new InputError(`--listen must be HOST:PORT, not ${values.listen}`);
+  const tokenFile = values['token-file'];
+  const { startInventoryServer } = await import('./inventory-server.ts');
+  const server = await startInventoryServer({
+    file,
+    certPem: readFileSync(cert, 'utf8'),
+    keyPem: readFileSync(key, 'utf8'),
+    host: (listen[1] ?? '').replace(/^\[(.*)\]$/, '$1'),
+    port: Number(listen[2]),
+    ...(tokenFile === undefined ? {} : { token: readFileSync(tokenFile, 'utf8').trim() }),
+  });
+  io.stdout(`inventory-server: serving ${server.url} from ${file}`);
+  await new Promise<void>(resolve => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  return 0;
+}
+
+function demo(args: readonly string[], io: Io): Promise<number> | number {
+  if (!args.includes('--offline')) return pipelineDemo(args, io);
+  if (args.length > 1) throw new InputError('demo --offline takes no other arguments');
+  io.stdout(runDemo(io.nowMs()));
+  return 0;
+}
+
 async function dispatch(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -106,12 +171,9 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     }
     case 'demo':
-      if (rest.includes('--offline')) {
-        if (rest.length > 1) throw new InputError('demo --offline takes no other arguments');
-        io.stdout(runDemo(io.nowMs()));
-        return 0;
-      }
-      return pipelineDemo(rest, io);
+      return demo(rest, io);
+    case 'inventory-server':
+      return inventoryServer(rest, io);
     case 'explain-samples':
       if (rest.length > 0) throw new InputError('explain-samples takes no arguments');
       io.stdout(runDemo(io.nowMs()));

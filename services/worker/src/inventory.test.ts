@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CertificateAuthority, generateKeyPair } from '@stampede/harness';
-import { INVENTORY_API_VERSION, createInventory, readAnswer, sanOfKey } from './inventory.ts';
+import { INVENTORY_API_VERSION } from '@stampede/contracts';
+import { createInventory, readAnswer, sanOfKey } from './inventory.ts';
 import type { InventoryQuestion } from './inventory.ts';
 
 const QUESTION: InventoryQuestion = {

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { z } from 'zod';
+import { INVENTORY_API_VERSION, INVENTORY_REVIEW_KIND } from '@stampede/contracts';
 import { normaliseDnsName, parseIp } from '@stampede/policy';
 import type { Fact, InventoryAnswer } from '@stampede/policy';
 
-export const INVENTORY_API_VERSION = 'stampede.io/v1alpha1';
 const MAX_RESPONSE_BYTES = 64 * 1024;
 /** A rotated token file is picked up within this long, without a read per CSR. */
 const TOKEN_TTL_MS = 60_000;
@@ -41,7 +41,7 @@ export interface Inventory {
 
 const answerSchema = z.strictObject({
   apiVersion: z.literal(INVENTORY_API_VERSION),
-  kind: z.literal('InventoryReview'),
+  kind: z.literal(INVENTORY_REVIEW_KIND),
   response: z.strictObject({
     uid: z.string(),
     sans: z
@@ -132,7 +132,7 @@ export function createInventory(options: InventoryOptions): Inventory {
     async review(question, signal) {
       const body = JSON.stringify({
         apiVersion: INVENTORY_API_VERSION,
-        kind: 'InventoryReview',
+        kind: INVENTORY_REVIEW_KIND,
         request: {
           uid: question.csrUid,
           csrName: question.csrName,
