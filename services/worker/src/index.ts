@@ -7,3 +7,5 @@ export { contestFact } from './contest.ts';
 export type { NodeView } from './node-view.ts';
 export { startServiceRanges } from './service-ranges.ts';
 export type { RangesFact, ServiceRanges } from './service-ranges.ts';
+export { createInventory } from './inventory.ts';
+export type { Inventory, InventoryOptions, InventoryQuestion } from './inventory.ts';
