@@ -31,3 +31,10 @@ export {
   parseKubeTimestamp,
 } from './kube-object.ts';
 export type { Mapped } from './kube-object.ts';
+export {
+  INVENTORY_API_VERSION,
+  INVENTORY_REVIEW_KIND,
+  readInventoryAnswer,
+  sanOfKey,
+} from './inventory-answer.ts';
+export type { InventoryQuestion } from './inventory-answer.ts';

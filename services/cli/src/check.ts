@@ -15,6 +15,8 @@ export interface CheckOptions {
   readonly notAuthorized: boolean;
   /** Each --service-cidr value: CIDRs or IPs, comma- or space-separated; undefined when none. */
   readonly serviceCidrs?: readonly string[] | undefined;
+  /** A file with the inventory webhook's answer (an InventoryReview) for this CSR. */
+  readonly inventoryAnswer?: string | undefined;
   /** RFC 3339; defaults to the real clock. */
   readonly now?: string | undefined;
 }
@@ -78,10 +80,11 @@ function serviceRangesFrom(values: readonly string[] | undefined): string[] | un
 }
 
 export async function runCheck(options: CheckOptions, io: CheckIo): Promise<CheckReport> {
-  const [csr, nodes, policy] = await Promise.all([
+  const [csr, nodes, policy, inventoryAnswer] = await Promise.all([
     readObject(options.csr, io),
     options.nodes === undefined ? undefined : readObject(options.nodes, io),
     readPolicy(options.policy, io),
+    options.inventoryAnswer === undefined ? undefined : readText(options.inventoryAnswer, io),
   ]);
   return checkObjects({
     csr,
@@ -89,6 +92,7 @@ export async function runCheck(options: CheckOptions, io: CheckIo): Promise<Chec
     policy,
     authorized: !options.notAuthorized,
     serviceRanges: serviceRangesFrom(options.serviceCidrs),
+    inventoryAnswer,
     nowMs: nowFrom(options, io),
     verifier: createNodeSignatureVerifier(),
   });

@@ -19,7 +19,7 @@ commands:
            a file lists per node; stampede inventory-server --help for its options
 
 stampede check --csr FILE [--nodes FILE] [--service-cidr CIDR,...] [--policy FILE]
-               [--not-authorized] [--now TIME]
+               [--not-authorized] [--inventory-answer FILE] [--now TIME]
   --csr FILE        the CSR as \`kubectl get csr NAME -o json\` (or -o yaml) prints it; - reads stdin
   --nodes FILE      a Node or a List of Nodes (\`kubectl get nodes -o json\`); without it the
                     requester's Node is absent (retry, then NodeNotFound after the grace window)
@@ -34,6 +34,10 @@ stampede check --csr FILE [--nodes FILE] [--service-cidr CIDR,...] [--policy FIL
                     sets reserved.serviceRanges: false
   --policy FILE     a policy file (YAML or JSON); default: the built-in default policy
   --not-authorized  assume the SubjectAccessReview refuses (default: it allows)
+  --inventory-answer FILE
+                    the inventory webhook's answer (an InventoryReview, JSON) for this CSR, read as
+                    a worker reads it; only a policy with evidence.require: [inventory] uses it,
+                    and without it such a policy's verdict is a retry (InventoryUnavailable)
   --now TIME        evaluate at this RFC 3339 time instead of now
   -h, --help        show this help
 
@@ -56,6 +60,7 @@ function parseCheck(args: string[]) {
       policy: { type: 'string' },
       'service-cidr': { type: 'string', multiple: true },
       'not-authorized': { type: 'boolean', default: false },
+      'inventory-answer': { type: 'string' },
       now: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -70,6 +75,7 @@ function parseCheck(args: string[]) {
     policy: values.policy,
     serviceCidrs: values['service-cidr'],
     notAuthorized: values['not-authorized'],
+    inventoryAnswer: values['inventory-answer'],
     now: values.now,
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { INVENTORY_API_VERSION } from '@stampede/contracts';
+import { INVENTORY_API_VERSION } from '@stampede/policy';
 import { answerReview } from './inventory-server.ts';
 
 const FILE = 'nodes:\n  node-a: [Node-A.Example.com., 10.0.0.1, "fd00:0::a"]\n';

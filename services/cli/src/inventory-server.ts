@@ -11,8 +11,12 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { INVENTORY_API_VERSION, INVENTORY_REVIEW_KIND } from '@stampede/contracts';
-import { normaliseDnsName, parseIp } from '@stampede/policy';
+import {
+  INVENTORY_API_VERSION,
+  INVENTORY_REVIEW_KIND,
+  normaliseDnsName,
+  parseIp,
+} from '@stampede/policy';
 
 const MAX_REVIEW_BYTES = 64 * 1024;
 

@@ -107,6 +107,22 @@ const stolenPem = kubeletCsr({
   ips: ['10.0.0.2'],
 }).pemText;
 
+/** The inventory's answer about 10.0.0.1 for the CSR with `uid`. */
+function inventoryAnswer(uid: string, vouched: boolean): string {
+  const san = { type: 'IP', value: '10.0.0.1', vouched, ...(vouched ? {} : { reason: 'retired' }) };
+  return JSON.stringify({
+    apiVersion: 'stampede.io/v1alpha1',
+    kind: 'InventoryReview',
+    response: { uid, sans: [san] },
+  });
+}
+
+const inventoryArgs = (answer: string | undefined): string[] => [
+  ...['--csr', file('csr.json'), '--nodes', file('nodes.json'), ...SVC],
+  ...['--policy', file('inventory.yaml'), '--now', SOON],
+  ...(answer === undefined ? [] : ['--inventory-answer', file(`${answer}.json`)]),
+];
+
 let dir = '';
 const file = (name: string) => join(dir, name);
 
@@ -132,6 +148,10 @@ before(async () => {
     'lists-only.yaml': 'ownership:\n  mode: allow-lists-only\n',
     'broken.json': '{"kind": ',
     'pod.json': JSON.stringify({ kind: 'Pod', metadata: { name: 'p' } }),
+    'inventory.yaml': 'evidence:\n  require: [inventory]\n',
+    'vouched.json': inventoryAnswer('u-1', true),
+    'refused.json': inventoryAnswer('u-1', false),
+    'other-uid.json': inventoryAnswer('u-2', true),
   };
   await Promise.all(Object.entries(files).map(([name, text]) => writeFile(file(name), text)));
 });
@@ -161,6 +181,30 @@ describe('stampede check', { concurrency: 4 }, () => {
       () => ['--csr', file('csr.yaml'), '--nodes', file('node-a.yaml'), ...SVC, '--now', SOON],
       'approve',
       ['AutoApproved'],
+    ],
+    [
+      'approves under an inventory policy when the saved answer vouches for the IP',
+      () => inventoryArgs('vouched'),
+      'approve',
+      ['AutoApproved'],
+    ],
+    [
+      'denies SanNotVouched under an inventory policy when the saved answer refuses the IP',
+      () => inventoryArgs('refused'),
+      'deny',
+      ['SanNotVouched'],
+    ],
+    [
+      'retries under an inventory policy when the saved answer is for another CSR',
+      () => inventoryArgs('other-uid'),
+      'retry',
+      ['InventoryUnavailable'],
+    ],
+    [
+      'retries under an inventory policy without --inventory-answer',
+      () => inventoryArgs(undefined),
+      'retry',
+      ['InventoryUnavailable'],
     ],
     [
       'retries a CSR that passes everything else when no Service range is given',

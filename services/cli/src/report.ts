@@ -6,8 +6,12 @@ import {
   decide,
   nodeFactsFromObject,
   nodeNameFromUsername,
+  parseRequest,
+  readInventoryAnswer,
+  requestedSanKeys,
 } from '@stampede/policy';
 import type {
+  CsrRequest,
   Decision,
   FactName,
   Facts,
@@ -47,6 +51,11 @@ export interface CheckInput {
    * everything else is a retry, never an approval the worker might not make.
    */
   readonly serviceRanges: readonly string[] | undefined;
+  /**
+   * The inventory's answer to this CSR's InventoryReview (its JSON text), for a policy that requires
+   * the inventory; undefined: not given, so such a policy retries.
+   */
+  readonly inventoryAnswer?: string | undefined;
   readonly nowMs: number;
   readonly verifier: SignatureVerifier;
 }
@@ -81,6 +90,17 @@ function toReport(decision: Decision, csr: string, node: string | undefined): Ch
   }
 }
 
+export const INVENTORY_NOT_GIVEN =
+  "not given to stampede check: pass --inventory-answer (the inventory webhook's answer for this CSR)";
+
+/** The saved answer read exactly as the worker reads a live one. */
+function inventoryFact(request: CsrRequest, input: CheckInput): NonNullable<Facts['inventory']> {
+  if (input.inventoryAnswer === undefined)
+    return { state: 'unavailable', reason: INVENTORY_NOT_GIVEN };
+  const sanKeys = requestedSanKeys(parseRequest(request, input.policy), input.policy);
+  return readInventoryAnswer(input.inventoryAnswer, { csrUid: request.uid, sanKeys });
+}
+
 /** Maps the objects, builds the facts the way the worker would, and decides. */
 export function checkObjects(input: CheckInput): CheckReport {
   const request = csrRequestFromObject(input.csr);
@@ -104,6 +124,7 @@ export function checkObjects(input: CheckInput): CheckReport {
       input.serviceRanges === undefined
         ? { state: 'unavailable', reason: SERVICE_RANGES_NOT_GIVEN }
         : { state: 'known', value: input.serviceRanges },
+    inventory: inventoryFact(request.value, input),
   };
   const decision = decide(request.value, input.policy, facts, input.verifier);
   return toReport(decision, request.value.name, nodeName);

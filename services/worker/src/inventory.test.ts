@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CertificateAuthority, generateKeyPair } from '@stampede/harness';
-import { INVENTORY_API_VERSION } from '@stampede/contracts';
-import { createInventory, readAnswer, sanOfKey } from './inventory.ts';
+import { INVENTORY_API_VERSION } from '@stampede/policy';
+import { createInventory } from './inventory.ts';
 import type { InventoryQuestion } from './inventory.ts';
 
 const QUESTION: InventoryQuestion = {
@@ -24,94 +24,6 @@ const answer = (sans: unknown[], uid = 'uid-1') =>
     kind: 'InventoryReview',
     response: { uid, sans },
   });
-const verdicts = (body: string) => {
-  const fact = readAnswer(body, QUESTION);
-  return fact.state === 'known' ? Object.fromEntries(fact.value) : fact;
-};
-
-describe('readAnswer: what an inventory answer vouches for', () => {
-  const cases: [string, string, unknown][] = [
-    [
-      'vouches for the SANs marked vouched, in canonical form',
-      answer([
-        { type: 'IP', value: '10.0.0.1', vouched: true },
-        { type: 'IP', value: 'FD00:0::A', vouched: true },
-        { type: 'DNS', value: 'Node-A.', vouched: false, reason: 'unknown host' },
-      ]),
-      {
-        'ip:10.0.0.1': { vouched: true },
-        'ip:fd00::a': { vouched: true },
-        'dns:node-a': { vouched: false, reason: 'unknown host' },
-      },
-    ],
-    [
-      'ignores verdicts on SANs it was not asked about',
-      answer([{ type: 'IP', value: '10.9.9.9', vouched: true }]),
-      {},
-    ],
-    [
-      'counts a SAN named twice with two verdicts as refused',
-      answer([
-        { type: 'IP', value: '10.0.0.1', vouched: true },
-        { type: 'IP', value: '10.0.0.1', vouched: false, reason: 'retired' },
-      ]),
-      { 'ip:10.0.0.1': { vouched: false, reason: 'retired' } },
-    ],
-    [
-      'skips an entry whose value is no address',
-      answer([{ type: 'IP', value: 'not-an-ip', vouched: true }]),
-      {},
-    ],
-    [
-      'is unavailable when the answer is for another CSR',
-      answer([{ type: 'IP', value: '10.0.0.1', vouched: true }], 'uid-2'),
-      { state: 'unavailable', reason: 'inventory answered for another CSR (uid differs)' },
-    ],
-    [
-      'is unavailable when the body is not JSON',
-      'yes',
-      { state: 'unavailable', reason: /not an InventoryReview/ },
-    ],
-    [
-      'is unavailable when an entry carries a field it does not know',
-      answer([{ type: 'IP', value: '10.0.0.1', vouched: true, trust: 'me' }]),
-      { state: 'unavailable', reason: /malformed at response\.sans\.0/ },
-    ],
-    [
-      'is unavailable when vouched is not a boolean',
-      answer([{ type: 'IP', value: '10.0.0.1', vouched: 'true' }]),
-      { state: 'unavailable', reason: /malformed at response\.sans\.0\.vouched/ },
-    ],
-    [
-      'is unavailable for another apiVersion',
-      JSON.stringify({
-        apiVersion: 'v2',
-        kind: 'InventoryReview',
-        response: { uid: 'uid-1', sans: [] },
-      }),
-      { state: 'unavailable', reason: /malformed at apiVersion/ },
-    ],
-  ];
-  for (const [name, body, want] of cases) {
-    it(name, () => {
-      const got = verdicts(body);
-      if (
-        want !== null &&
-        typeof want === 'object' &&
-        'reason' in want &&
-        want.reason instanceof RegExp
-      ) {
-        assert.equal((got as { state: string }).state, 'unavailable');
-        assert.match((got as { reason: string }).reason, want.reason);
-      } else assert.deepEqual(got, want);
-    });
-  }
-
-  it('spells SAN keys as the review names them', () => {
-    assert.deepEqual(sanOfKey('dns:node-a'), { type: 'DNS', value: 'node-a' });
-    assert.deepEqual(sanOfKey('ip:fd00::a'), { type: 'IP', value: 'fd00::a' });
-  });
-});
 
 describe('createInventory: an inventory over HTTPS on loopback', () => {
   const ca = CertificateAuthority.create('inventory-test-ca');

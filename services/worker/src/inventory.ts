@@ -5,10 +5,15 @@
 // the fact `unavailable`, which the policy retries and never denies for.
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { z } from 'zod';
-import { INVENTORY_API_VERSION, INVENTORY_REVIEW_KIND } from '@stampede/contracts';
-import { normaliseDnsName, parseIp } from '@stampede/policy';
-import type { Fact, InventoryAnswer } from '@stampede/policy';
+import {
+  INVENTORY_API_VERSION,
+  INVENTORY_REVIEW_KIND,
+  readInventoryAnswer,
+  sanOfKey,
+} from '@stampede/policy';
+import type { Fact, InventoryAnswer, InventoryQuestion } from '@stampede/policy';
+
+export type { InventoryQuestion };
 
 const MAX_RESPONSE_BYTES = 64 * 1024;
 /** A rotated token file is picked up within this long, without a read per CSR. */
@@ -26,89 +31,8 @@ export interface InventoryOptions {
   readonly now?: () => number;
 }
 
-export interface InventoryQuestion {
-  readonly csrName: string;
-  readonly csrUid: string;
-  readonly node: string;
-  readonly username: string;
-  /** The CSR's well-formed SAN keys (`dns:…`, `ip:…`), as requestedSanKeys gives them. */
-  readonly sanKeys: readonly string[];
-}
-
 export interface Inventory {
   review(question: InventoryQuestion, signal: AbortSignal): Promise<Fact<InventoryAnswer>>;
-}
-
-const answerSchema = z.strictObject({
-  apiVersion: z.literal(INVENTORY_API_VERSION),
-  kind: z.literal(INVENTORY_REVIEW_KIND),
-  response: z.strictObject({
-    uid: z.string(),
-    sans: z
-      .array(
-        z.strictObject({
-          type: z.enum(['DNS', 'IP']),
-          value: z.string().max(1024),
-          vouched: z.boolean(),
-          reason: z.string().max(512).optional(),
-        }),
-      )
-      .max(1024),
-  }),
-});
-
-/** `dns:node-a` → {type: DNS, value: node-a}; `ip:10.0.0.1` → {type: IP, value: 10.0.0.1}. */
-export function sanOfKey(key: string): { type: 'DNS' | 'IP'; value: string } {
-  return key.startsWith('ip:')
-    ? { type: 'IP', value: key.slice(3) }
-    : { type: 'DNS', value: key.slice(4) };
-}
-
-/** The SAN key an answer entry speaks of, or undefined when its value is no name or address. */
-function keyOfEntry(entry: { type: 'DNS' | 'IP'; value: string }): string | undefined {
-  if (entry.type === 'DNS') return `dns:${normaliseDnsName(entry.value)}`;
-  const ip = parseIp(entry.value);
-  return ip === undefined ? undefined : `ip:${ip.text}`;
-}
-
-/** The verdict per asked-about SAN key. A SAN named twice counts as refused unless both vouch. */
-function verdictsOf(
-  entries: z.output<typeof answerSchema>['response']['sans'],
-  asked: ReadonlySet<string>,
-): Map<string, { vouched: boolean; reason?: string }> {
-  const verdicts = new Map<string, { vouched: boolean; reason?: string }>();
-  for (const entry of entries) {
-    const key = keyOfEntry(entry);
-    if (key === undefined || !asked.has(key)) continue;
-    const before = verdicts.get(key);
-    const vouched = entry.vouched && (before?.vouched ?? true);
-    const reason = entry.reason ?? before?.reason;
-    verdicts.set(key, reason === undefined ? { vouched } : { vouched, reason });
-  }
-  return verdicts;
-}
-
-function parseBody(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Reads an answer body; only entries for SANs that were asked about count. */
-export function readAnswer(body: string, question: InventoryQuestion): Fact<InventoryAnswer> {
-  const parsed = answerSchema.safeParse(parseBody(body));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const at = issue?.path.join('.') ?? '';
-    const what = at === '' ? 'not an InventoryReview' : `malformed at ${at}`;
-    return { state: 'unavailable', reason: `inventory answer ${what}: ${issue?.message ?? ''}` };
-  }
-  const { response } = parsed.data;
-  if (response.uid !== question.csrUid)
-    return { state: 'unavailable', reason: 'inventory answered for another CSR (uid differs)' };
-  return { state: 'known', value: verdictsOf(response.sans, new Set(question.sanKeys)) };
 }
 
 export function createInventory(options: InventoryOptions): Inventory {
@@ -144,7 +68,7 @@ export function createInventory(options: InventoryOptions): Inventory {
       try {
         const token = bearer();
         const text = await post({ options, agent, body, signal, ...(token ? { token } : {}) });
-        return readAnswer(text, question);
+        return readInventoryAnswer(text, question);
       } catch (error) {
         if (signal.aborted) throw error;
         const detail = error instanceof Error ? error.message : String(error);
