@@ -35,7 +35,7 @@ export async function harnessTarget(
   options: { apiserverProfiling?: boolean } = {},
 ): Promise<Target> {
   // The KCM signer's client limit is raised by the harness (500/1000): with the defaults of 20/30 it
-  // would issue ~20 certificates/s whatever the approver does (research/performance.md §4.4).
+  // would issue ~20 certificates/s whatever the approver does (KCM's client rate limit).
   const cp = await startControlPlane(
     options.apiserverProfiling === true ? { extraArgs: { apiserver: ['--profiling=true'] } } : {},
   );

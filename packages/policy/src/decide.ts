@@ -22,7 +22,7 @@ export function requestedSanKeys(parsed: ParseResult | undefined, policy: Policy
 }
 
 /**
- * Decides one kubelet-serving CSR (design/policy.md):
+ * Decides one kubelet-serving CSR (the rules: packages/policy/README.md):
  * 1. triage (rules 1–2): another signer, or already settled → `ignore`;
  * 2. parse `spec.request` (a request above maxRequestBytes is not parsed at all);
  * 3. every fact-free rule (3–13 but the Service ranges, 15, and the allow-lists of 14) → `deny` with

@@ -1,4 +1,4 @@
-// The decision algorithm over an already-parsed request (design/policy.md, "Outcomes"):
+// The decision algorithm over an already-parsed request (packages/policy/README.md):
 // fact-free rules first, all of them, and deny at once if any fails; then the facts (retry while one
 // is missing for a reason that may pass); then the rules that read facts. decide.ts adds triage and
 // parsing in front of this.

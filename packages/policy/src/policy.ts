@@ -1,5 +1,5 @@
-// The policy configuration: a strict schema with the spec's safe defaults (design/policy.md,
-// "Configurable, with safe defaults"), compiled once at load into the form the checks read.
+// The policy configuration: a strict schema with safe defaults (packages/policy/README.md,
+// "Configuration"), compiled once at load into the form the checks read.
 // Unknown keys are errors: a typo in a security policy must never be silently ignored.
 import { z } from 'zod';
 import { hostnameProblem, normaliseDnsName } from './dns.ts';
@@ -366,5 +366,5 @@ function mustLoad(input: unknown): Policy {
   return result.policy;
 }
 
-/** The default policy: design/policy.md with nothing configured. */
+/** The default policy: every field at its safe default (packages/policy/README.md). */
 export const defaultPolicy: Policy = mustLoad({});

@@ -1,4 +1,4 @@
-// Differential test against Go (research/security.md §7): the apiserver and the signer read
+// Differential test against Go: the apiserver and the signer read
 // spec.request with Go's encoding/pem and crypto/x509, so Go is the oracle. Every corpus input and a
 // set of kubelet-shaped requests go through both readers.
 //

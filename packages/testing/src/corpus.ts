@@ -1,8 +1,8 @@
 // The adversarial corpus: named spec.request inputs with what the CSR reader must make of them. It is
 // generated at test time (keys are random, content is deterministic) and drives the parser tests and
-// the differential test against Go. Each section follows the threat model (research/security.md §3):
-// PEM differentials (T13), DER malformations and parser DoS (T12), subject smuggling (T7), SAN and
-// extension smuggling (T8, T9), weak or odd keys (T10), and broken proof of possession.
+// the differential test against Go. Each section follows one class of threat:
+// PEM differentials, DER malformations and parser DoS, subject smuggling, SAN and extension
+// smuggling, weak or odd keys, and broken proof of possession.
 
 import {
   bitString,

@@ -1,6 +1,6 @@
 // The ordered rule table. decide() runs every fact-free row first (all violations are collected);
 // rows that need facts run only once those facts are known. The order is the order of the spec
-// (design/policy.md), and it is the order of the violations in a deny message.
+// (packages/policy/README.md, "Rules"), and it is the order of the violations in a deny message.
 import { checkAuthorization } from './authorization.ts';
 import { checkAttributes, checkParsed, checkRequestSize } from './encoding.ts';
 import { checkInventory } from './evidence.ts';

@@ -1,5 +1,5 @@
 // Rule 8: the subject is exactly CN=<spec.username>, O=system:nodes, read from the raw RDNs so that
-// no second CN or extra attribute can hide behind Go's lossy pkix.Name (research/security.md T7).
+// no second CN or extra attribute can hide behind Go's lossy pkix.Name.
 import { parsedCsr, show, violation } from './context.ts';
 import type { CheckContext, CheckResult } from './context.ts';
 import type { RdnAttribute, Violation } from '../types.ts';
