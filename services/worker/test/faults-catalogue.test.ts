@@ -1,0 +1,82 @@
+// Cases of the fault catalogue not covered by faults.test.ts, each on real components and each
+// judged by the API server's audit log (fault-mix.ts): every valid CSR approved once, every
+// invalid one denied once, each with one Event, nothing written for another signer's.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AuditLog, System, checkInvariants, freePort } from '@stampede/harness';
+import { FaultFleet, assertSettled } from './fault-mix.ts';
+
+const PASSWORD = 'catalogue-secret';
+
+describe('fault catalogue on real components', () => {
+  let system: System;
+  let fleet: FaultFleet;
+  const audit = new AuditLog();
+
+  before(async () => {
+    system = await System.start({
+      controlPlane: { extraArgs: { apiserver: audit.apiserverArgs } },
+    });
+    fleet = new FaultFleet(system);
+  });
+
+  after(async () => {
+    await system.stopAll();
+    audit.remove();
+  });
+
+  // Runs last: the harness's own Redis client has no password, so nothing after it can use it.
+  it('F09: a worker with the wrong Redis password stays unready, decides nothing and loses no job', async () => {
+    await system.redis.command('CONFIG', 'SET', 'requirepass', PASSWORD);
+    const url = (password: string) =>
+      system.redis.url.replace('redis://', `redis://default:${password}@`);
+    // The first resync 60 s away (the most it allows) and no relist: a job lost before then stays
+    // lost, so the mix must settle well within those 60 s on the jobs first queued.
+    const resyncAt = Date.now() + 60_000;
+    await system.start('watcher', {
+      REDIS_URL: url(PASSWORD),
+      RESYNC_INTERVAL_SECONDS: '60',
+      RELIST_INTERVAL_SECONDS: '3600',
+    });
+    // Its health port fixed, so the probe below knows where to look: a worker Redis refuses never
+    // opens it (main.ts waits for Redis first). Under the shipped probes (startupProbe on /healthz,
+    // 30 × 2 s) Kubernetes would restart it every minute or so, with backoff: noisy, and harmless,
+    // since it takes no job; this checks the harmless part.
+    const port = await freePort();
+    void system.start(
+      'worker',
+      { REDIS_URL: url('wrong'), HEALTH_PORT: String(port) },
+      { waitReady: false },
+    );
+    const locked = system.services.at(-1);
+    assert.ok(locked?.kind === 'worker');
+    const mix = await fleet.mix('f09', 10);
+
+    // For 8 s: never ready (a refused connection is not ready to a kubelet), never exits, and
+    // writes nothing.
+    const readiness = new Set<number | string>();
+    for (const deadline = Date.now() + 8_000; Date.now() < deadline;) {
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      readiness.add(response?.status ?? 'refused');
+      assert.equal(locked.child.exitCode, null, `it exited:\n${system.tail(locked)}`);
+      await sleep(500);
+    }
+    assert.ok(!readiness.has(200), `never ready: ${[...readiness].join(', ')}`);
+    const touched = checkInvariants(audit.events(), mix.expectations).csrs.filter(
+      c => c.writes.length > 0 || c.events > 0,
+    );
+    assert.deepEqual(
+      touched.map(c => c.name),
+      [],
+      'nothing written while no worker can reach Redis',
+    );
+
+    // The password fixed: the jobs the watcher queued are all still there, and all decided once.
+    await system.kill(locked);
+    await system.start('worker', { REDIS_URL: url(PASSWORD) });
+    process.stdout.write(`# F09: the locked-out worker's /readyz: ${[...readiness].join(', ')}\n`);
+    await assertSettled(system, audit, mix, 30_000);
+    assert.ok(Date.now() < resyncAt, 'settled before any resync could have re-queued a lost job');
+  });
+});
