@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError, ConflictError } from './errors.ts';
 import { startListWatch } from './list-watch.ts';
+import { readPath } from './read-path.ts';
 import { Transport } from './transport.ts';
 import { KUBELET_SERVING_SIGNER } from './types.ts';
 import type {
@@ -17,6 +18,7 @@ import type {
   ListWatch,
   ListWatchOptions,
   Node,
+  ReadOptions,
   Service,
   ServiceCidr,
   SubjectAccessReviewSpec,
@@ -77,10 +79,10 @@ class Client implements KubeClient {
     this.#logger = logger;
   }
 
-  async getCsr(name: string, options: CallOptions = {}): Promise<CertificateSigningRequest> {
+  async getCsr(name: string, options: ReadOptions = {}): Promise<CertificateSigningRequest> {
     return (await this.#transport.request({
       method: 'GET',
-      path: `${CSR_PATH}/${segment(name)}`,
+      path: readPath(`${CSR_PATH}/${segment(name)}`, options),
       signal: options.signal,
     })) as CertificateSigningRequest;
   }
@@ -171,11 +173,11 @@ class Client implements KubeClient {
     };
   }
 
-  async getNode(name: string, options: CallOptions = {}): Promise<Node | undefined> {
+  async getNode(name: string, options: ReadOptions = {}): Promise<Node | undefined> {
     try {
       return (await this.#transport.request({
         method: 'GET',
-        path: `${NODE_PATH}/${segment(name)}`,
+        path: readPath(`${NODE_PATH}/${segment(name)}`, options),
         signal: options.signal,
       })) as Node;
     } catch (error) {

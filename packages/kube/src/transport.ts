@@ -25,14 +25,15 @@ export interface TransportOptions {
 
 const VERBS = { GET: 'get', POST: 'create', PUT: 'update' } as const;
 
-function verbOf(input: RequestInput): RequestObservation['verb'] {
-  // A GET on a collection (no name after the resource) is a list; client paths carry a query then.
-  if (
-    input.method === 'GET' &&
-    /(certificatesigningrequests|nodes|events)(\?|$)/.test(input.path)
-  ) {
-    return 'list';
-  }
+/** A collection's path ends in its resource; an object's ends in its name (which may be "nodes"). */
+const COLLECTION =
+  /\/v1\/(certificatesigningrequests|nodes|servicecidrs)$|\/v1\/namespaces\/[^/]+\/events$/;
+
+export function verbOf(input: Pick<RequestInput, 'method' | 'path'>): RequestObservation['verb'] {
+  // A GET on a collection is a list. The query is left out: GETs of one object carry one too
+  // (resourceVersion), and a name ending in "nodes" must not look like the collection.
+  const [bare = ''] = input.path.split('?');
+  if (input.method === 'GET' && COLLECTION.test(bare)) return 'list';
   return VERBS[input.method];
 }
 

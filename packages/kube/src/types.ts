@@ -85,6 +85,17 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * A GET's `resourceVersion`, with the API server's meaning of it:
+ * - absent: the latest version, a quorum read from etcd;
+ * - `'0'`: any version, served from the watch cache, possibly a stale one;
+ * - any other: a version not older than this one, served from the watch cache once it has reached
+ *   it (504, a RetryableError, when it does not within a few seconds).
+ */
+export interface ReadOptions extends CallOptions {
+  readonly resourceVersion?: string;
+}
+
 /** The condition written through `/approval`. `lastUpdateTime` is filled in when absent. */
 export interface ApprovalCondition {
   readonly type: 'Approved' | 'Denied';
@@ -242,8 +253,8 @@ export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
  *   the same request will fail again. Fail the job and alert; never deny a CSR because of it.
  */
 export interface KubeClient {
-  /** GET a CSR. 404 → NotFoundError. */
-  getCsr(name: string, options?: CallOptions): Promise<CertificateSigningRequest>;
+  /** GET a CSR (a quorum read unless `resourceVersion` says otherwise). 404 → NotFoundError. */
+  getCsr(name: string, options?: ReadOptions): Promise<CertificateSigningRequest>;
   /** LIST kubelet-serving CSRs (paginated, consistent read). */
   listCsrs(options?: CallOptions): Promise<ListResult<CertificateSigningRequest>>;
   /**
@@ -261,8 +272,8 @@ export interface KubeClient {
     spec: SubjectAccessReviewSpec,
     options?: CallOptions,
   ): Promise<AccessReviewResult>;
-  /** GET a Node; resolves `undefined` when it does not exist. */
-  getNode(name: string, options?: CallOptions): Promise<Node | undefined>;
+  /** GET a Node (a quorum read unless `resourceVersion` says otherwise); `undefined` when absent. */
+  getNode(name: string, options?: ReadOptions): Promise<Node | undefined>;
   /** GET a Service; resolves `undefined` when it does not exist. */
   getService(namespace: string, name: string, options?: CallOptions): Promise<Service | undefined>;
   /** POST an events.k8s.io/v1 Event regarding the CSR. */
