@@ -112,6 +112,8 @@ try {
     serviceRanges,
     ...(config.inventory === undefined ? {} : { inventory: createInventory(config.inventory) }),
     policy: config.policy,
+    // The CSR from the watch cache; a stale copy is refused by the approval's precondition (ADR 20).
+    csrReads: 'cache-first',
     verifier: createNodeSignatureVerifier(),
     logger,
     now: Date.now,

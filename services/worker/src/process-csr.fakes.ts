@@ -11,6 +11,7 @@ import { defaultPolicy } from '@stampede/policy';
 import { kubeletCsr } from '@stampede/testing';
 import { createProcessCsr } from './process-csr.ts';
 import type { ProcessDeps } from './process-csr.ts';
+import type { CsrReads } from './read-csr.ts';
 
 export const CREATED_MS = Date.parse('2026-12-01T10:00:00Z');
 /** The clock of every case: a minute after the CSR was created (past the Node grace window). */
@@ -110,6 +111,8 @@ export interface Run {
   readonly unexpected: string[];
   readonly result: string | undefined;
   readonly error: unknown;
+  /** The requesting Node's reads, as "n1@<resourceVersion>" or "n1@quorum". */
+  readonly nodeReads: string[];
 }
 
 function next<T>(queue: Answer<T>[], what: string, unexpected: string[]): Promise<T> {
@@ -121,15 +124,23 @@ function next<T>(queue: Answer<T>[], what: string, unexpected: string[]): Promis
   return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
 }
 
-function fakeKube(script: Script, calls: string[], unexpected: string[]): ProcessDeps['kube'] {
+function fakeKube(
+  script: Script,
+  calls: string[],
+  unexpected: string[],
+  nodeReads: string[],
+): ProcessDeps['kube'] {
   const gets = [...(script.getCsr ?? [])];
   const writes = [...(script.updateApproval ?? [])];
   const events = [...(script.createEvent ?? [])];
   const world = 'node' in script ? script.node : node();
   return {
-    getCsr: name => {
-      calls.push(`GET ${name}`);
-      return next(gets, `GET ${name}`, unexpected);
+    getCsr: (name, options) => {
+      // A quorum read is "GET name"; a read from the watch cache names its resourceVersion.
+      const rv = options?.resourceVersion;
+      const what = rv === undefined ? `GET ${name}` : `GET ${name}?resourceVersion=${rv}`;
+      calls.push(what);
+      return next(gets, what, unexpected);
     },
     updateApproval: async (csr: CertificateSigningRequest, condition: ApprovalCondition) => {
       const what = `PUT ${csr.metadata?.name ?? ''}@${csr.metadata?.resourceVersion ?? ''} ${condition.type}`;
@@ -149,7 +160,8 @@ function fakeKube(script: Script, calls: string[], unexpected: string[]): Proces
       calls.push(what);
       return next(events, what, unexpected);
     },
-    getNode: name => {
+    getNode: (name, options) => {
+      nodeReads.push(`${name}@${options?.resourceVersion ?? 'quorum'}`);
       if (name !== 'n1') {
         unexpected.push(`GET Node ${name}`);
         return Promise.reject(new Error(`unexpected GET Node ${name}`));
@@ -178,12 +190,16 @@ export async function runJob(
     readonly attemptsMade?: number;
     readonly nowMs?: number;
     readonly grace?: number;
+    /** Where the job reads the CSR (docs/adr/0020); default: ProcessDeps' own default. */
+    readonly csrReads?: CsrReads;
   } = {},
 ): Promise<Run> {
   const calls: string[] = [];
   const unexpected: string[] = [];
+  const nodeReads: string[] = [];
   const process = createProcessCsr({
-    kube: fakeKube(script, calls, unexpected),
+    ...(options.csrReads === undefined ? {} : { csrReads: options.csrReads }),
+    kube: fakeKube(script, calls, unexpected, nodeReads),
     nodes: {
       live: () => true,
       claimants: () => [],
@@ -205,8 +221,9 @@ export async function runJob(
     signal: new AbortController().signal,
   };
   try {
-    return { calls, unexpected, result: await process(job, context), error: undefined };
+    const result = await process(job, context);
+    return { calls, unexpected, result, error: undefined, nodeReads };
   } catch (error) {
-    return { calls, unexpected, result: undefined, error };
+    return { calls, unexpected, result: undefined, error, nodeReads };
   }
 }

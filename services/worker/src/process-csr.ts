@@ -1,7 +1,7 @@
 // One job, start to end: read the CSR (never trust the job), check it is the same object, decide,
 // write the decision conditioned on the version read, and record an Event. Every step is safe to
 // repeat: a redelivered or concurrent job reads the decided CSR and writes nothing new.
-import { ConflictError, NotFoundError, RetryableError } from '@stampede/kube';
+import { ConflictError, RetryableError } from '@stampede/kube';
 import type {
   ApprovalCondition,
   CertificateSigningRequest,
@@ -30,6 +30,8 @@ import {
 import type { Tracer } from '@stampede/telemetry';
 import { gatherFacts } from './facts.ts';
 import type { FactSources } from './facts.ts';
+import { readCsr, readsAfter } from './read-csr.ts';
+import type { CsrReads } from './read-csr.ts';
 import { retryDecisionDelay } from './retry-delay.ts';
 
 export const REPORTING_CONTROLLER = 'stampede.io/approver';
@@ -48,6 +50,8 @@ export interface ProcessDeps {
   /** The operator's inventory webhook, when the policy requires it (docs/adr/0022). */
   readonly inventory?: FactSources['inventory'];
   readonly policy: Policy;
+  /** Where the CSR is read first: the watch cache ('cache-first', docs/adr/0020) or etcd (default). */
+  readonly csrReads?: CsrReads;
   readonly verifier: SignatureVerifier;
   readonly logger: QueueLogger;
   readonly now: () => number;
@@ -161,16 +165,18 @@ type Read =
   | { readonly csr: CertificateSigningRequest; readonly request: CsrRequest };
 
 /** GET the CSR the job points at; only the same object (uid) is evaluated. */
-async function read(deps: ProcessDeps, job: CsrJob, signal: AbortSignal): Promise<Read> {
-  let csr: CertificateSigningRequest;
-  try {
-    csr = await deps.kube.getCsr(job.name, { signal });
-  } catch (error) {
-    if (error instanceof NotFoundError) return { step: { done: 'gone' } };
-    throw error;
-  }
+async function read(
+  deps: ProcessDeps,
+  job: CsrJob,
+  reads: CsrReads,
+  signal: AbortSignal,
+): Promise<Read> {
+  const got = await readCsr(deps.kube, job, reads, signal);
+  if ('gone' in got) return { step: { done: 'gone' } };
   // Same name, different object: deleted and re-created. The new one has its own job.
-  if (csr.metadata?.uid !== job.uid) return { step: { done: 'superseded' } };
+  if ('superseded' in got) return { step: { done: 'superseded' } };
+  annotateActiveSpan({ 'stampede.csr.read_from': got.from });
+  const csr = got.found;
   const mapped = csrRequestFromObject(csr);
   // The API server validated the object; if it still does not map, write nothing (fail closed).
   if (!mapped.ok) return { step: { done: 'ignored', reason: `Unmappable: ${mapped.error}` } };
@@ -245,10 +251,15 @@ function tracedSources(deps: ProcessDeps): FactSources {
   };
 }
 
-async function attempt(deps: ProcessDeps, job: CsrJob, context: JobContext): Promise<Step> {
+async function attempt(
+  deps: ProcessDeps,
+  job: CsrJob,
+  context: JobContext,
+  reads: CsrReads,
+): Promise<Step> {
   const { signal } = context;
   const tracer = tracerOf(deps);
-  const got = await inSpan(tracer, 'fetch csr', {}, () => read(deps, job, signal));
+  const got = await inSpan(tracer, 'fetch csr', {}, () => read(deps, job, reads, signal));
   if ('step' in got) return got.step;
   const { csr, request } = got;
   annotateActiveSpan({
@@ -347,7 +358,12 @@ async function processJob(deps: ProcessDeps, job: CsrJob, context: JobContext): 
   };
   try {
     for (let conflicts = 0; conflicts < MAX_CONFLICTS; conflicts++) {
-      const step = await attempt(deps, job, context);
+      const step = await attempt(
+        deps,
+        job,
+        context,
+        readsAfter(conflicts, deps.csrReads ?? 'quorum'),
+      );
       if ('done' in step) {
         annotateActiveSpan({
           'stampede.outcome': step.done,
