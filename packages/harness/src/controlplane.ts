@@ -49,7 +49,10 @@ export interface ControlPlaneOptions {
   readonly canary?: boolean;
   /** Apply deploy/base/rbac/*.yaml (default true). */
   readonly applyRbac?: boolean;
-  /** Extra flags per component, appended last (so they win). */
+  /**
+   * Extra flags per component, appended last (so they win). An `--authorization-config=` for the
+   * apiserver replaces the default `--authorization-mode=Node,RBAC`.
+   */
   readonly extraArgs?: {
     readonly etcd?: readonly string[];
     readonly apiserver?: readonly string[];
@@ -364,6 +367,9 @@ export class ControlPlane {
       // The admin client's agent is bound to the old URL.
       this.#admin?.close();
       this.#admin = undefined;
+      const extra = this.#options.extraArgs?.apiserver ?? [];
+      // The API server takes --authorization-config or --authorization-mode, never both.
+      const own = extra.some(arg => arg.startsWith('--authorization-config='));
       const args = [
         'kube-apiserver',
         `--etcd-servers=${this.etcdUrl}`,
@@ -374,7 +380,7 @@ export class ControlPlane {
         `--tls-cert-file=${p.apiserverCert}`,
         `--tls-private-key-file=${p.apiserverKey}`,
         `--client-ca-file=${p.clusterCaCert}`,
-        '--authorization-mode=Node,RBAC',
+        ...(own ? [] : ['--authorization-mode=Node,RBAC']),
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         `--service-account-key-file=${p.saPublicKey}`,
         `--service-account-signing-key-file=${p.saPrivateKey}`,
@@ -384,7 +390,7 @@ export class ControlPlane {
         '--enable-admission-plugins=NodeRestriction',
         '--profiling=false',
         '--v=0',
-        ...(this.#options.extraArgs?.apiserver ?? []),
+        ...extra,
       ];
       await this.#apiserver?.stop(2000);
       this.#apiserver = new ManagedProcess('kube-apiserver', this.binary, args, {

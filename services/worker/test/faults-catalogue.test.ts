@@ -53,10 +53,10 @@ describe('fault catalogue on real components', () => {
     assert.ok(locked?.kind === 'worker');
     const mix = await fleet.mix('f09', 10);
 
-    // For 8 s: never ready (a refused connection is not ready to a kubelet), never exits, and
-    // writes nothing.
+    // For 15 s, past its first 10 s wait for Redis: never ready (a refused connection is not
+    // ready to a kubelet), never exits, and writes nothing.
     const readiness = new Set<number | string>();
-    for (const deadline = Date.now() + 8_000; Date.now() < deadline;) {
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
       const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
       readiness.add(response?.status ?? 'refused');
       assert.equal(locked.child.exitCode, null, `it exited:\n${system.tail(locked)}`);
