@@ -1,7 +1,8 @@
 // The API server's own record of what was written: an audit log that tests read to count effects,
 // instead of trusting the services' logs or counters. The policy keeps the log small: the request
 // bodies of every call on a CSR's /approval subresource (what condition each write tried to add)
-// and of every Event created, nothing else. Pass `apiserverArgs` to startControlPlane (or
+// and of every Event created, and each SubjectAccessReview with its answer (what a worker was
+// told), nothing else. Pass `apiserverArgs` to startControlPlane (or
 // System.start's `controlPlane`) as `extraArgs.apiserver`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ export interface AuditEvent {
   };
   readonly responseStatus?: { readonly code?: number; readonly reason?: string };
   readonly requestObject?: unknown;
+  readonly responseObject?: unknown;
   readonly requestReceivedTimestamp?: string;
   readonly stageTimestamp?: string;
 }
@@ -46,6 +48,11 @@ rules:
     resources:
       - group: events.k8s.io
         resources: [events]
+  - level: RequestResponse
+    verbs: [create]
+    resources:
+      - group: authorization.k8s.io
+        resources: [subjectaccessreviews]
   - level: None
 `;
 
