@@ -1,10 +1,13 @@
 // Idempotency end to end: two watchers and three workers (five processes) on 300 CSRs from 300
-// kubelets give exactly one Approved condition and exactly one Event per CSR.
+// kubelets give exactly one Approved condition and exactly one Event per CSR. The objects alone
+// cannot show a CSR processed twice (the API server refuses a second Approved condition and a
+// second Event of the same name), so the API server's audit log is the judge: one accepted
+// decision and one Event created per CSR.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeletEmulator } from '@stampede/harness';
+import { AuditLog, KubeletEmulator, assertInvariants, summarize } from '@stampede/harness';
 import type { NodeAddress } from '@stampede/harness';
 import { System, settledAs, until } from '@stampede/harness';
 
@@ -16,15 +19,19 @@ async function inBatches<T>(items: readonly T[], size: number, run: (item: T) =>
 
 describe('two watchers and three workers', () => {
   let system: System;
+  const audit = new AuditLog();
 
   before(async () => {
-    system = await System.start();
+    system = await System.start({
+      controlPlane: { extraArgs: { apiserver: audit.apiserverArgs } },
+    });
     await Promise.all([system.start('watcher'), system.start('watcher')]);
     await Promise.all([system.start('worker'), system.start('worker'), system.start('worker')]);
   });
 
   after(async () => {
     await system.stopAll();
+    audit.remove();
   });
 
   it(`give exactly one Approved condition and one Event to each of ${COUNT} CSRs`, async () => {
@@ -85,6 +92,14 @@ describe('two watchers and three workers', () => {
       [],
       'CSRs with a number of Events other than one',
     );
+    const expectations = csrs.map(csr => ({
+      name: csr.metadata.name,
+      uid: csr.metadata.uid ?? '',
+      expect: 'approve' as const,
+    }));
+    const report = await audit.settle(expectations, { finals: () => Promise.resolve(csrs) });
+    process.stdout.write(`# audit: ${summarize(report)}\n`);
+    assertInvariants(report);
   });
 
   it('reuses keep-alive connections: workers open few connections per 1,000 API calls', async () => {
