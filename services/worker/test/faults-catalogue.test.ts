@@ -1,6 +1,8 @@
 // Cases of the fault catalogue not covered by faults.test.ts, each on real components and each
 // judged by the API server's audit log (fault-mix.ts): every valid CSR approved once, every
-// invalid one denied once, each with one Event, nothing written for another signer's.
+// invalid one denied once, each with one Event, nothing written for another signer's. F01 Redis
+// down at start-up, F09 a wrong Redis password, F34 the trace collector down; F31 (the
+// SubjectAccessReview failing) needs its own API server configuration: faults-sar.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +26,42 @@ describe('fault catalogue on real components', () => {
   after(async () => {
     await system.stopAll();
     audit.remove();
+  });
+
+  /** Every running service stopped: each case brings its own, configured for its fault. */
+  async function stopServices(): Promise<void> {
+    const running = system.services.filter(s => s.child.exitCode === null && !s.child.killed);
+    await Promise.all(running.map(service => system.stop(service)));
+  }
+
+  it('F34: decides as ever while the trace collector is down', async () => {
+    // Nothing listens there: every span export fails.
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}` };
+    await system.start('watcher', otel);
+    await system.start('worker', otel);
+    const mix = await fleet.mix('f34', 10);
+    await assertSettled(system, audit, mix, 30_000);
+    await stopServices();
+  });
+
+  it('F01: starts with Redis down, and decides everything once Redis is up', async () => {
+    await system.redis.kill();
+    // Neither is ready, nor serves its health port, while Redis is down: started without waiting.
+    void system.start('watcher', {}, { waitReady: false });
+    void system.start('worker', {}, { waitReady: false });
+    const [watcher, worker] = system.services.slice(-2);
+    assert.ok(watcher?.kind === 'watcher' && worker?.kind === 'worker');
+    const mix = await fleet.mix('f01', 10);
+    await sleep(3_000);
+    const touched = checkInvariants(audit.events(), mix.expectations).csrs.filter(
+      c => c.writes.length > 0,
+    );
+    assert.deepEqual(touched, [], 'nothing written while Redis is down');
+    assert.deepEqual([watcher.child.exitCode, worker.child.exitCode], [null, null], 'both wait');
+    await system.redis.start();
+    await Promise.all([system.ready(watcher), system.ready(worker)]);
+    await assertSettled(system, audit, mix, 30_000);
+    await stopServices();
   });
 
   // Runs last: the harness's own Redis client has no password, so nothing after it can use it.
