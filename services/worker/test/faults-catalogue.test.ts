@@ -4,10 +4,12 @@
 // down at start-up, F09 a wrong Redis password, F34 the trace collector down; F31 (the
 // SubjectAccessReview failing) needs its own API server configuration: faults-sar.test.ts.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditLog, System, checkInvariants, freePort } from '@stampede/harness';
 import { FaultFleet, assertSettled } from './fault-mix.ts';
+import type { Mix } from './fault-mix.ts';
 
 const PASSWORD = 'catalogue-secret';
 
@@ -45,20 +47,33 @@ describe('fault catalogue on real components', () => {
   });
 
   it('F01: starts with Redis down, and decides everything once Redis is up', async () => {
+    const { port } = system.redis;
     await system.redis.kill();
+    // The port held while Redis is down, so that no other process on this machine (other tests run
+    // beside this one) takes it and the services find a Redis after all: a connection is accepted
+    // and dropped at once.
+    const placeholder = createServer(socket => socket.destroy());
+    await new Promise<void>(resolve => placeholder.listen(port, '127.0.0.1', resolve));
     // Neither is ready, nor serves its health port, while Redis is down: started without waiting.
     void system.start('watcher', {}, { waitReady: false });
     void system.start('worker', {}, { waitReady: false });
     const [watcher, worker] = system.services.slice(-2);
     assert.ok(watcher?.kind === 'watcher' && worker?.kind === 'worker');
-    const mix = await fleet.mix('f01', 10);
-    await sleep(3_000);
-    const touched = checkInvariants(audit.events(), mix.expectations).csrs.filter(
-      c => c.writes.length > 0,
-    );
-    assert.deepEqual(touched, [], 'nothing written while Redis is down');
-    assert.deepEqual([watcher.child.exitCode, worker.child.exitCode], [null, null], 'both wait');
+    let mix: Mix;
+    try {
+      mix = await fleet.mix('f01', 10);
+      // Past the 10 s each service waits for Redis before it says so and waits again.
+      await sleep(15_000);
+      const touched = checkInvariants(audit.events(), mix.expectations).csrs.filter(
+        c => c.writes.length > 0,
+      );
+      assert.deepEqual(touched, [], 'nothing written while Redis is down');
+      assert.deepEqual([watcher.child.exitCode, worker.child.exitCode], [null, null], 'both wait');
+    } finally {
+      await new Promise(resolve => placeholder.close(resolve));
+    }
     await system.redis.start();
+    assert.equal(system.redis.port, port, 'Redis is back on its port');
     await Promise.all([system.ready(watcher), system.ready(worker)]);
     await assertSettled(system, audit, mix, 30_000);
     await stopServices();
