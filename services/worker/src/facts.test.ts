@@ -46,23 +46,18 @@ interface Setup {
   readonly watch?: Record<string, readonly AddressClaimant[]>;
   /** The CSR's SAN keys; default: the requester's name and IP. */
   readonly keys?: readonly string[];
-  /** The CSR's resourceVersion handed to gatherFacts; default: none (a quorum worker). */
-  readonly csrVersion?: string;
 }
 
 async function gather(
   setup: Setup,
-): Promise<{ facts: Facts; reads: string[]; waitedFor: string[]; readAt: string[] }> {
+): Promise<{ facts: Facts; reads: string[]; waitedFor: string[] }> {
   const reads: string[] = [];
   const waitedFor: string[] = [];
-  /** Each Node read as name@resourceVersion, or name@quorum. */
-  const readAt: string[] = [];
   const sources: FactSources = {
     now: () => ms(NEW) + 1_000,
     kube: {
-      getNode: (name, options) => {
+      getNode: name => {
         reads.push(name);
-        readAt.push(`${name}@${options?.resourceVersion ?? 'quorum'}`);
         if (!(name in setup.nodes)) throw new Error(`unexpected GET Node ${name}`);
         const answer = setup.nodes[name];
         return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
@@ -82,13 +77,9 @@ async function gather(
   };
   const keys = setup.keys ?? ['dns:me', 'ip:10.1.0.1'];
   const signal = new AbortController().signal;
-  const csr =
-    setup.csrVersion === undefined
-      ? {}
-      : { csr: { name: 'csr-1', uid: 'u1', resourceVersion: setup.csrVersion } };
-  const input = { request, policy: defaultPolicy, requestedKeys: keys, ...csr };
+  const input = { request, policy: defaultPolicy, requestedKeys: keys };
   const facts = await gatherFacts(sources, input, signal);
-  return { facts, reads, waitedFor, readAt };
+  return { facts, reads, waitedFor };
 }
 
 const me = wireNode('me', MID, '500', '10.1.0.1');
@@ -154,39 +145,4 @@ describe('gatherFacts', () => {
     const { facts } = await gather({ nodes: { me } });
     assert.deepEqual(facts.serviceRanges, { state: 'known', value: ['10.96.0.0/16'] });
   });
-});
-
-describe('gatherFacts reads the requesting Node', () => {
-  const old = wireNode('old', OLD, '400', '10.1.0.1');
-  const watch = { 'ip:10.1.0.1': [{ node: 'old', createdAtMs: ms(OLD) }] };
-  const cases: readonly { name: string; csrVersion?: string; readAt: readonly string[] }[] = [
-    {
-      name: 'not older than the CSR when its version is given, and claimants at quorum',
-      csrVersion: '900',
-      readAt: ['me@900', 'old@quorum'],
-    },
-    { name: 'at quorum when no CSR version is given', readAt: ['me@quorum', 'old@quorum'] },
-    {
-      name: 'at quorum when the CSR version is empty, which bounds nothing',
-      csrVersion: '',
-      readAt: ['me@quorum', 'old@quorum'],
-    },
-    {
-      name: "at quorum when the CSR version is '0', which would mean any version",
-      csrVersion: '0',
-      readAt: ['me@quorum', 'old@quorum'],
-    },
-  ];
-  for (const c of cases) {
-    it(c.name, async () => {
-      const setup = { nodes: { me, old }, watch };
-      const { readAt, waitedFor, facts } = await gather(
-        c.csrVersion === undefined ? setup : { ...setup, csrVersion: c.csrVersion },
-      );
-      assert.deepEqual(readAt, c.readAt);
-      // The view's barrier stays at the version the requester was read at (ADR 19).
-      assert.deepEqual(waitedFor, ['500']);
-      assert.deepEqual(claimantsOf(facts, 'ip:10.1.0.1'), ['old']);
-    });
-  }
 });

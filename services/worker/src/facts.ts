@@ -39,22 +39,15 @@ interface ReadNode {
   readonly resourceVersion: string;
 }
 
-/**
- * `notOlderThan`: read the Node from the watch cache at a version not older than this one (the
- * CSR's, docs/adr/0020) instead of from etcd. Without it, a quorum read.
- */
 async function readNode(
   sources: FactSources,
   nodeName: string | undefined,
-  how: { readonly what: string; readonly signal: AbortSignal; readonly notOlderThan?: string },
+  what: string,
+  signal: AbortSignal,
 ): Promise<ReadNode | Exclude<Fact<NodeFact>, { state: 'known' }>> {
-  const { what, signal, notOlderThan } = how;
   if (nodeName === undefined) return { state: 'absent' };
-  // '' or '0' would mean "any version": never a freshness bound, so those read at quorum.
-  const unbounded = notOlderThan === undefined || notOlderThan === '' || notOlderThan === '0';
-  const options = unbounded ? { signal } : { signal, resourceVersion: notOlderThan };
   try {
-    const node = await sources.kube.getNode(nodeName, options);
+    const node = await sources.kube.getNode(nodeName, { signal });
     if (node === undefined) return { state: 'absent' };
     const fact = nodeFactFromObject(node);
     if (!fact.ok) return unavailable(`${what}: ${fact.error}`);
@@ -116,7 +109,7 @@ async function claimantsFact(
   const contest: ContestSources = {
     nodes: sources.nodes,
     readNode: async name => {
-      const read = await readNode(sources, name, { what: `claimant Node ${name}`, signal });
+      const read = await readNode(sources, name, `claimant Node ${name}`, signal);
       return read.state === 'known' ? { state: 'known', value: read.value } : read;
     },
   };
@@ -168,15 +161,8 @@ export async function gatherFacts(
     readonly request: CsrRequest;
     readonly policy: Policy;
     readonly requestedKeys: readonly string[];
-    /**
-     * The CSR's name and uid, for the inventory's review; with its resourceVersion, the requesting
-     * Node is read as it was at that version or later (watch cache) rather than at quorum.
-     */
-    readonly csr?: {
-      readonly name: string;
-      readonly uid: string;
-      readonly resourceVersion?: string;
-    };
+    /** The CSR's name and uid, for the inventory's review. */
+    readonly csr?: { readonly name: string; readonly uid: string };
   },
   signal: AbortSignal,
 ): Promise<Facts> {
@@ -184,13 +170,7 @@ export async function gatherFacts(
   const needed = requiredFacts(request, policy);
   const notNeeded = unavailable('not needed by the policy');
   const [read, authorization, serviceRanges, inventory] = await Promise.all([
-    readNode(sources, needed.nodeName, {
-      what: 'Node',
-      signal,
-      ...(input.csr?.resourceVersion === undefined
-        ? {}
-        : { notOlderThan: input.csr.resourceVersion }),
-    }),
+    readNode(sources, needed.nodeName, 'Node', signal),
     needed.facts.includes('authorization')
       ? authorizationFact(sources, request, policy, signal)
       : notNeeded,

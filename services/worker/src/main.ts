@@ -112,7 +112,7 @@ try {
     serviceRanges,
     ...(config.inventory === undefined ? {} : { inventory: createInventory(config.inventory) }),
     policy: config.policy,
-    // The CSR from the watch cache, the Node not older than it (docs/adr/0020).
+    // The CSR from the watch cache; a stale copy is refused by the approval's precondition (ADR 20).
     csrReads: 'cache-first',
     verifier: createNodeSignatureVerifier(),
     logger,

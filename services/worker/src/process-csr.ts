@@ -50,10 +50,7 @@ export interface ProcessDeps {
   /** The operator's inventory webhook, when the policy requires it (docs/adr/0022). */
   readonly inventory?: FactSources['inventory'];
   readonly policy: Policy;
-  /**
-   * Where the CSR is read first, and so whether the requesting Node is read at the CSR's version
-   * from the watch cache ('cache-first', docs/adr/0020) or both at quorum (the default here).
-   */
+  /** Where the CSR is read first: the watch cache ('cache-first', docs/adr/0020) or etcd (default). */
   readonly csrReads?: CsrReads;
   readonly verifier: SignatureVerifier;
   readonly logger: QueueLogger;
@@ -254,17 +251,6 @@ function tracedSources(deps: ProcessDeps): FactSources {
   };
 }
 
-/**
- * The CSR as the facts see it. Under 'cache-first' its resourceVersion goes along: the requesting
- * Node is then read at that version or later, so it is never older than the request (ADR 20).
- */
-function csrRef(job: CsrJob, csr: CertificateSigningRequest, reads: CsrReads) {
-  const ref = { name: job.name, uid: job.uid };
-  const resourceVersion = csr.metadata?.resourceVersion;
-  if (reads === 'quorum' || resourceVersion === undefined) return ref;
-  return { ...ref, resourceVersion };
-}
-
 async function attempt(
   deps: ProcessDeps,
   job: CsrJob,
@@ -290,7 +276,7 @@ async function attempt(
     gatherFacts(
       tracedSources(deps),
       // read() made sure the CSR is the job's (same name, same uid).
-      { request, policy: deps.policy, requestedKeys: keys, csr: csrRef(job, csr, reads) },
+      { request, policy: deps.policy, requestedKeys: keys, csr: { name: job.name, uid: job.uid } },
       signal,
     ),
   );
