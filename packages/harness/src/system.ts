@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './controlplane.ts';
 import type { CertificateSigningRequest } from './csr.ts';
 import { repoRoot } from './manifests.ts';
-import { startRedis, type RedisServer } from './redis.ts';
+import { startRedis, type RedisOptions, type RedisServer } from './redis.ts';
 import { registerProcess, unregisterProcess } from './teardown.ts';
 
 export type ServiceKind = 'watcher' | 'worker' | 'dashboard';
@@ -101,6 +101,8 @@ export interface SystemOptions {
   readonly workerEnv?: Readonly<Record<string, string>>;
   /** For the control plane (e.g. a short `signingDuration`, so real kubelets rotate in a test). */
   readonly controlPlane?: ControlPlaneOptions;
+  /** For Redis (e.g. `extraArgs` with the shipped persistence settings, for crash tests). */
+  readonly redis?: RedisOptions;
 }
 
 /** A control plane, Redis, and any number of watcher and worker processes. */
@@ -131,7 +133,10 @@ export class System {
   }
 
   static async start(options: SystemOptions = {}): Promise<System> {
-    const [cp, redis] = await Promise.all([startControlPlane(options.controlPlane), startRedis()]);
+    const [cp, redis] = await Promise.all([
+      startControlPlane(options.controlPlane),
+      startRedis(options.redis),
+    ]);
     // Each service's own ServiceAccount token, bound by deploy/base/rbac: least privilege, not admin.
     const kubeconfig = {
       watcher: await cp.serviceKubeconfig('watcher'),
