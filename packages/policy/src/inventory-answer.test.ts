@@ -50,6 +50,22 @@ describe('readInventoryAnswer: what an inventory answer vouches for', () => {
       { 'ip:10.0.0.1': { vouched: false, reason: 'retired' } },
     ],
     [
+      'counts a SAN refused first and vouched for later as refused',
+      answer([
+        { type: 'IP', value: '10.0.0.1', vouched: false, reason: 'retired' },
+        { type: 'IP', value: '10.0.0.1', vouched: true },
+      ]),
+      { 'ip:10.0.0.1': { vouched: false, reason: 'retired' } },
+    ],
+    [
+      'counts two spellings of one SAN with two verdicts as refused',
+      answer([
+        { type: 'IP', value: 'fd00::a', vouched: false, reason: 'retired' },
+        { type: 'IP', value: 'FD00:0:0::A', vouched: true },
+      ]),
+      { 'ip:fd00::a': { vouched: false, reason: 'retired' } },
+    ],
+    [
       'skips an entry whose value is no address',
       answer([{ type: 'IP', value: 'not-an-ip', vouched: true }]),
       {},

@@ -55,6 +55,31 @@ describe('the reference inventory answers a review from its file', () => {
     );
   });
 
+  const vouched = (node: string, file: string): boolean[] =>
+    (
+      JSON.parse(answerReview(review(node, [{ type: 'IP', value: '10.0.0.1' }]), file).body) as {
+        response: { sans: { vouched: boolean }[] };
+      }
+    ).response.sans.map(s => s.vouched);
+
+  it('keeps numeric-looking node names as written: 0123 and 1e3 vouch for nobody else', () => {
+    const file = 'nodes:\n  0123: [10.0.0.1]\n  1e3: [10.0.0.1]\n  0x10: [10.0.0.1]\n';
+    assert.deepEqual(vouched('123', file), [false]);
+    assert.deepEqual(vouched('1000', file), [false]);
+    assert.deepEqual(vouched('16', file), [false]);
+    assert.deepEqual(vouched('0123', file), [true]);
+    assert.deepEqual(vouched('1e3', file), [true]);
+  });
+
+  it('answers a node named like an Object property from the file alone', () => {
+    for (const node of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const answer = answerReview(review(node, [{ type: 'IP', value: '10.0.0.1' }]), FILE);
+      assert.equal(answer.status, 200, node);
+      assert.deepEqual(vouched(node, FILE), [false], node);
+    }
+    assert.deepEqual(vouched('constructor', 'nodes:\n  constructor: [10.0.0.1]\n'), [true]);
+  });
+
   it('answers 400 to anything but an InventoryReview', () => {
     assert.equal(answerReview('{"kind":"Other"}', FILE).status, 400);
     assert.equal(answerReview('not json', FILE).status, 400);

@@ -71,7 +71,13 @@ export function answerReview(
   } catch {
     return { status: 400, body: JSON.stringify({ error: 'not an InventoryReview' }) };
   }
-  const listed = fileSchema.parse(parseYaml(fileText) ?? {}).nodes[review.request.node] ?? [];
+  // Failsafe: every scalar a string, so a node named 0123 or 1e3 stays that name instead of
+  // becoming the number 123 or 1000 and vouching for another node.
+  const nodes = fileSchema.parse(parseYaml(fileText, { schema: 'failsafe' }) ?? {}).nodes;
+  // Own keys only: a node named `constructor` or `__proto__` is not found on Object's prototype.
+  const listed = Object.hasOwn(nodes, review.request.node)
+    ? (nodes[review.request.node] ?? [])
+    : [];
   const known = new Set(listed.map(entryKey));
   const sans = review.request.sans.map(({ type, value }) =>
     known.has(canonical(type, value))

@@ -9,6 +9,8 @@ const files: Record<string, string> = {
   'broken.yaml': 'a: [unclosed\n',
   'inventory.yaml': 'evidence:\n  require: [inventory]\n',
   'ca.pem': 'CA PEM',
+  token: 'secret\n',
+  'empty-token': ' \n',
 };
 const readFile = (path: string): string => {
   const text = files[path];
@@ -108,8 +110,48 @@ describe('loadConfig: the inventory webhook matches the policy', () => {
     ],
     [
       'refuses a client certificate without its key',
-      { ...inventoryPolicy, INVENTORY_URL: url, INVENTORY_CLIENT_CERT_FILE: 'ca.pem' },
+      {
+        ...inventoryPolicy,
+        INVENTORY_URL: url,
+        INVENTORY_CA_FILE: 'ca.pem',
+        INVENTORY_CLIENT_CERT_FILE: 'ca.pem',
+      },
       /^INVENTORY_CLIENT_KEY_FILE/,
+    ],
+    [
+      'refuses an inventory without a CA of its own (a public CA would be trusted)',
+      { ...inventoryPolicy, INVENTORY_URL: url },
+      /^INVENTORY_CA_FILE: required/,
+    ],
+    [
+      'takes a bearer token file that holds a token',
+      {
+        ...inventoryPolicy,
+        INVENTORY_URL: url,
+        INVENTORY_CA_FILE: 'ca.pem',
+        INVENTORY_TOKEN_FILE: 'token',
+      },
+      undefined,
+    ],
+    [
+      'refuses an empty token file at start',
+      {
+        ...inventoryPolicy,
+        INVENTORY_URL: url,
+        INVENTORY_CA_FILE: 'ca.pem',
+        INVENTORY_TOKEN_FILE: 'empty-token',
+      },
+      /^INVENTORY_TOKEN_FILE empty-token: empty/,
+    ],
+    [
+      'names a token file it cannot read',
+      {
+        ...inventoryPolicy,
+        INVENTORY_URL: url,
+        INVENTORY_CA_FILE: 'ca.pem',
+        INVENTORY_TOKEN_FILE: 'nope',
+      },
+      /ENOENT: nope/,
     ],
     [
       'names a CA file it cannot read',

@@ -98,7 +98,10 @@ const variables: readonly EnvDoc[] = [
     name: 'INVENTORY_URL',
     description: 'https endpoint of the inventory webhook; required when the policy requires it',
   },
-  { name: 'INVENTORY_CA_FILE', description: "CA bundle for the inventory's certificate" },
+  {
+    name: 'INVENTORY_CA_FILE',
+    description: "CA bundle for the inventory's certificate; required with INVENTORY_URL",
+  },
   { name: 'INVENTORY_CLIENT_CERT_FILE', description: 'client certificate for the inventory (PEM)' },
   { name: 'INVENTORY_CLIENT_KEY_FILE', description: 'its key (PEM)' },
   {
@@ -132,31 +135,36 @@ function readPolicy(path: string | undefined, readFile: ReadFile): ConfigResult<
 
 type Env = z.output<typeof schema>;
 
-/**
- * The inventory settings, refused unless they match the policy: a URL with a policy that does not
- * require the inventory is an operator who believes SANs are checked when they are not.
- */
+/** Why the INVENTORY_* variables cannot be used with this policy, if they cannot. */
+function inventoryRefusal(e: Env, required: boolean, readFile: ReadFile): string | undefined {
+  // A URL with a policy that does not require the inventory is an operator who believes SANs
+  // are checked when they are not.
+  if (e.INVENTORY_URL === undefined)
+    return required ? 'INVENTORY_URL: required, the policy requires the inventory' : undefined;
+  if (!required)
+    return 'INVENTORY_URL: set, but the policy does not require the inventory (evidence.require)';
+  // Without a CA of its own, any certificate a public CA issued for the inventory's host name
+  // would be believed: whoever obtains one answers for every SAN.
+  if (e.INVENTORY_CA_FILE === undefined)
+    return "INVENTORY_CA_FILE: required, the CA that issued the inventory's certificate";
+  if ((e.INVENTORY_CLIENT_CERT_FILE === undefined) !== (e.INVENTORY_CLIENT_KEY_FILE === undefined))
+    return 'INVENTORY_CLIENT_KEY_FILE: needs INVENTORY_CLIENT_CERT_FILE, and back';
+  // Read once here so a missing or empty token fails at start, not as a retry on every CSR.
+  if (e.INVENTORY_TOKEN_FILE !== undefined && readFile(e.INVENTORY_TOKEN_FILE).trim() === '')
+    return `INVENTORY_TOKEN_FILE ${e.INVENTORY_TOKEN_FILE}: empty`;
+  return undefined;
+}
+
+/** The inventory settings, refused unless they match the policy. */
 function inventoryOptions(
   e: Env,
   policy: Policy,
   readFile: ReadFile,
 ): ConfigResult<InventoryOptions | undefined> {
-  const required = policy.evidence.inventory;
-  if (e.INVENTORY_URL === undefined) {
-    return required
-      ? { ok: false, errors: ['INVENTORY_URL: required, the policy requires the inventory'] }
-      : { ok: true, config: undefined };
-  }
-  if (!required) {
-    const why = 'set, but the policy does not require the inventory (evidence.require)';
-    return { ok: false, errors: [`INVENTORY_URL: ${why}`] };
-  }
-  if ((e.INVENTORY_CLIENT_CERT_FILE === undefined) !== (e.INVENTORY_CLIENT_KEY_FILE === undefined))
-    return {
-      ok: false,
-      errors: ['INVENTORY_CLIENT_KEY_FILE: needs INVENTORY_CLIENT_CERT_FILE, and back'],
-    };
   try {
+    const refusal = inventoryRefusal(e, policy.evidence.inventory, readFile);
+    if (refusal !== undefined) return { ok: false, errors: [refusal] };
+    if (e.INVENTORY_URL === undefined) return { ok: true, config: undefined };
     const read = (path: string | undefined) => (path === undefined ? undefined : readFile(path));
     const [caPem, clientCertPem, clientKeyPem] = [
       read(e.INVENTORY_CA_FILE),

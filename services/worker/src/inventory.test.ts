@@ -61,7 +61,7 @@ describe('createInventory: an inventory over HTTPS on loopback', () => {
   const review = (caPem?: string) =>
     inventory(caPem).review(QUESTION, new AbortController().signal);
 
-  it('posts the review with the bearer token and reads the answer', async () => {
+  it('posts the review with the bearer token and reads the answer', { timeout: 5000 }, async () => {
     let seen: { auth?: string | undefined; body?: unknown } = {};
     handler = (req, body, res) => {
       seen = { auth: req.headers.authorization, body: JSON.parse(body) };
@@ -108,7 +108,7 @@ describe('createInventory: an inventory over HTTPS on loopback', () => {
     ],
   ];
   for (const [name, respond, reason] of failures) {
-    it(name, async () => {
+    it(name, { timeout: 5000 }, async () => {
       handler = (_req, _body, res) => {
         respond(res);
       };
@@ -118,14 +118,37 @@ describe('createInventory: an inventory over HTTPS on loopback', () => {
     });
   }
 
-  it('a server its CA did not sign is unavailable, not trusted', async () => {
+  it('a server its CA did not sign is unavailable, not trusted', { timeout: 5000 }, async () => {
     handler = (_req, _body, res) =>
       res.end(answer([{ type: 'IP', value: '10.0.0.1', vouched: true }]));
     const fact = await review(CertificateAuthority.create('another-ca').certPem);
     assert.equal(fact.state, 'unavailable');
   });
 
-  it('rethrows when the job itself is cancelled', async () => {
+  it(
+    'a token file emptied by a rotation is unavailable, and nothing is sent without it',
+    { timeout: 5000 },
+    async () => {
+      const emptied = join(dir, 'emptied-token');
+      writeFileSync(emptied, '\n');
+      let posted = 0;
+      handler = (_req, _body, res) => {
+        posted += 1;
+        res.end(answer([{ type: 'IP', value: '10.0.0.1', vouched: true }]));
+      };
+      const fact = await createInventory({
+        url,
+        caPem: ca.certPem,
+        tokenFile: emptied,
+        timeoutMs: 500,
+      }).review(QUESTION, new AbortController().signal);
+      assert.ok(fact.state === 'unavailable', JSON.stringify(fact));
+      assert.match(fact.reason, /empty/);
+      assert.equal(posted, 0);
+    },
+  );
+
+  it('rethrows when the job itself is cancelled', { timeout: 5000 }, async () => {
     handler = hang;
     const abort = new AbortController();
     const pending = inventory(ca.certPem, 5_000).review(QUESTION, abort.signal);

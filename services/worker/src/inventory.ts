@@ -38,7 +38,6 @@ export interface Inventory {
 export function createInventory(options: InventoryOptions): Inventory {
   const agent = new Agent({
     keepAlive: true,
-    maxSockets: 8,
     ...(options.caPem === undefined ? {} : { ca: options.caPem }),
     ...(options.clientCertPem === undefined ? {} : { cert: options.clientCertPem }),
     ...(options.clientKeyPem === undefined ? {} : { key: options.clientKeyPem }),
@@ -47,8 +46,13 @@ export function createInventory(options: InventoryOptions): Inventory {
   let token: { value: string; readAtMs: number } | undefined;
   const bearer = (): string | undefined => {
     if (options.tokenFile === undefined) return undefined;
-    if (token === undefined || now() - token.readAtMs > TOKEN_TTL_MS)
-      token = { value: readFileSync(options.tokenFile, 'utf8').trim(), readAtMs: now() };
+    if (token === undefined || now() - token.readAtMs > TOKEN_TTL_MS) {
+      const value = readFileSync(options.tokenFile, 'utf8').trim();
+      // A token file emptied by a rotation is an unavailable inventory (retry), not a review
+      // sent without credentials.
+      if (value === '') throw new Error(`${options.tokenFile}: empty`);
+      token = { value, readAtMs: now() };
+    }
     return token.value;
   };
 
