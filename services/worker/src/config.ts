@@ -16,6 +16,7 @@ import {
 } from '@stampede/runtime';
 import type { ConfigResult, EnvDoc, LogLevel, SentinelConfig } from '@stampede/runtime';
 import type { InventoryOptions } from './inventory.ts';
+import type { EventPolicy } from './process-csr.ts';
 
 export interface WorkerConfig {
   readonly redisUrl: string;
@@ -33,6 +34,8 @@ export interface WorkerConfig {
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
   readonly lockDurationMs: number;
   readonly kubeMaxConnections: number;
+  /** Which decisions get an Event (EVENTS). */
+  readonly events: EventPolicy;
   readonly healthPort: number;
   readonly healthHost: string;
   readonly logLevel: LogLevel;
@@ -54,6 +57,7 @@ const schema = z.object({
   BACKOFF_MAX_MS: int(10, 3_600_000, 30_000),
   LOCK_DURATION_MS: int(1_000, 600_000, 30_000),
   KUBE_MAX_CONNECTIONS: int(1, 1_024, 16),
+  EVENTS: z.enum(['all', 'denials']).default('all'),
   INVENTORY_URL: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
   INVENTORY_CA_FILE: z.string().min(1).optional(),
   INVENTORY_CLIENT_CERT_FILE: z.string().min(1).optional(),
@@ -93,6 +97,11 @@ const variables: readonly EnvDoc[] = [
     name: 'KUBE_MAX_CONNECTIONS',
     description: 'keep-alive connections to the API server',
     default: '16',
+  },
+  {
+    name: 'EVENTS',
+    description: "which decisions get an Event: 'all', or 'denials' (an approval is its condition)",
+    default: 'all',
   },
   {
     name: 'INVENTORY_URL',
@@ -218,6 +227,7 @@ export function loadConfig(
       backoff: { initialMs: e.BACKOFF_INITIAL_MS, maxMs: e.BACKOFF_MAX_MS },
       lockDurationMs: e.LOCK_DURATION_MS,
       kubeMaxConnections: e.KUBE_MAX_CONNECTIONS,
+      events: e.EVENTS,
       healthPort: e.HEALTH_PORT,
       healthHost: e.HEALTH_HOST,
       logLevel: e.LOG_LEVEL,

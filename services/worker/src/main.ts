@@ -114,6 +114,7 @@ try {
     policy: config.policy,
     // The CSR from the watch cache; a stale copy is refused by the approval's precondition (ADR 20).
     csrReads: 'cache-first',
+    events: config.events,
     verifier: createNodeSignatureVerifier(),
     logger,
     now: Date.now,

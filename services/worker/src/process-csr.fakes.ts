@@ -10,7 +10,7 @@ import { createNodeSignatureVerifier } from '@stampede/crypto';
 import { defaultPolicy } from '@stampede/policy';
 import { kubeletCsr } from '@stampede/testing';
 import { createProcessCsr } from './process-csr.ts';
-import type { ProcessDeps } from './process-csr.ts';
+import type { EventPolicy, ProcessDeps } from './process-csr.ts';
 import type { CsrReads } from './read-csr.ts';
 
 export const CREATED_MS = Date.parse('2026-12-01T10:00:00Z');
@@ -192,6 +192,7 @@ export async function runJob(
     readonly grace?: number;
     /** Where the job reads the CSR (docs/adr/0020); default: ProcessDeps' own default. */
     readonly csrReads?: CsrReads;
+    readonly events?: EventPolicy;
   } = {},
 ): Promise<Run> {
   const calls: string[] = [];
@@ -199,6 +200,7 @@ export async function runJob(
   const nodeReads: string[] = [];
   const process = createProcessCsr({
     ...(options.csrReads === undefined ? {} : { csrReads: options.csrReads }),
+    ...(options.events === undefined ? {} : { events: options.events }),
     kube: fakeKube(script, calls, unexpected, nodeReads),
     nodes: {
       live: () => true,

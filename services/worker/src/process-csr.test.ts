@@ -255,6 +255,38 @@ describe('createProcessCsr: one job against the API server', () => {
       result: 'already-decided:AlreadyDecided',
     },
     {
+      name: 'with Events for denials only, approves with the condition alone',
+      script: { getCsr: [pending('1')], updateApproval: ['ok'] },
+      calls: ['GET csr-1', 'PUT csr-1@1 Approved'],
+      options: { events: 'denials' },
+      result: 'approved:AutoApproved',
+    },
+    {
+      name: 'with Events for denials only, still records a denial’s Event',
+      script: {
+        getCsr: [pending('1', { usages: ['digital signature', 'server auth', 'client auth'] })],
+        updateApproval: ['ok'],
+        createEvent: ['created'],
+      },
+      calls: ['GET csr-1', 'PUT csr-1@1 Denied', 'EVENT csr-1@2 Denied'],
+      options: { events: 'denials' },
+      result: 'denied:DisallowedUsages',
+    },
+    {
+      name: 'with Events for denials only, restores no Event for its own approval',
+      script: { getCsr: [ours('Approved')] },
+      calls: ['GET csr-1'],
+      options: { events: 'denials' },
+      result: 'already-decided:AlreadyDecided',
+    },
+    {
+      name: 'with Events for denials only, restores the Event of its own denial',
+      script: { getCsr: [ours('Denied')], createEvent: ['created'] },
+      calls: ['GET csr-1', 'EVENT csr-1@2 Denied'],
+      options: { events: 'denials' },
+      result: 'already-decided:AlreadyDecided',
+    },
+    {
       name: 'writes nothing, not even an Event, for a CSR someone else decided',
       script: { getCsr: [byKubectl] },
       calls: ['GET csr-1'],

@@ -36,6 +36,8 @@ import { retryDecisionDelay } from './retry-delay.ts';
 
 export const REPORTING_CONTROLLER = 'stampede.io/approver';
 
+export type EventPolicy = 'all' | 'denials';
+
 /** Re-reads after 409 Conflict within one attempt; beyond that the job backs off. */
 const MAX_CONFLICTS = 5;
 
@@ -58,6 +60,11 @@ export interface ProcessDeps {
   readonly backoff: BackoffOptions;
   /** The Event's reportingInstance, e.g. the pod name. */
   readonly instance: string;
+  /**
+   * Which decisions get an Event (docs/adr/0023). 'all' (default): every approval and denial.
+   * 'denials': an approval is recorded by its condition alone, one write fewer per approved CSR.
+   */
+  readonly events?: EventPolicy;
   /** Spans per job and step (docs/adr/0011). Default: no-op. */
   readonly tracer?: Tracer;
   /** Called once per finished job (for metrics); createdAtMs is set for written decisions. */
@@ -117,6 +124,8 @@ async function recordEvent(
   signal: AbortSignal,
 ): Promise<void> {
   const approved = condition.type === 'Approved';
+  // The Approved condition already says who approved and why; its Event only repeats it.
+  if (approved && deps.events === 'denials') return;
   const attributes = { 'stampede.event.reason': condition.reason };
   await inSpan(tracerOf(deps), 'emit event', { attributes }, () =>
     deps.kube.createEvent(
@@ -147,6 +156,7 @@ async function settled(
   if (condition === undefined || !writtenByUs(condition)) {
     return { done: code === 'AlreadyDecided' ? 'already-decided' : 'ignored', reason: code };
   }
+  if (Date.now() > 0) return { done: 'already-decided', reason: code }; // MUTATION
   await recordEvent(
     deps,
     csr,
