@@ -15,7 +15,7 @@ import {
   requestedSanKeys,
   triage,
 } from '@stampede/policy';
-import type { CsrRequest, Decision, Policy, SignatureVerifier } from '@stampede/policy';
+import type { CsrRequest, Policy, SignatureVerifier } from '@stampede/policy';
 import { RetryLaterError, ThrottledError } from '@stampede/queue';
 import type { ApprovalProcessor, BackoffOptions, JobContext, QueueLogger } from '@stampede/queue';
 import { APPROVAL_QUEUE } from '@stampede/contracts';
@@ -33,8 +33,11 @@ import type { FactSources } from './facts.ts';
 import { readCsr, readsAfter } from './read-csr.ts';
 import type { CsrReads } from './read-csr.ts';
 import { retryDecisionDelay } from './retry-delay.ts';
+import { REPORTING_CONTROLLER, conditionOf, writtenByUs } from './condition.ts';
 
-export const REPORTING_CONTROLLER = 'stampede.io/approver';
+// The conditions and the Events' controller name live in condition.ts, which `kubectl stampede`
+// imports without the queue and tracing this module needs.
+export { REPORTING_CONTROLLER, conditionOf, writtenByUs } from './condition.ts';
 
 export type EventPolicy = 'all' | 'denials';
 
@@ -87,35 +90,6 @@ const tracerOf = (deps: ProcessDeps): Tracer => deps.tracer ?? noopTracer();
 
 const isSettledCondition = (c: CsrCondition): boolean =>
   c.type === 'Approved' || c.type === 'Denied';
-
-// CSRs carry no managedFields (the API server does not track them for this resource), so the
-// conditions this worker writes say who wrote them: every message starts with one of these.
-const APPROVED_BY_US = 'stampede approved';
-const DENIED_BY_US = 'stampede denied';
-
-/** True when the condition was written by a stampede worker (so its Event is ours to ensure). */
-export function writtenByUs(condition: Pick<CsrCondition, 'type' | 'message'>): boolean {
-  const message = condition.message ?? '';
-  return condition.type === 'Approved'
-    ? message.startsWith(APPROVED_BY_US)
-    : condition.type === 'Denied' && message.startsWith(DENIED_BY_US);
-}
-
-const withPrefix = (prefix: string, message: string): string =>
-  message.startsWith(prefix) ? message : `${prefix}: ${message}`;
-
-/** The condition a decision writes, or undefined when it writes none. */
-export function conditionOf(decision: Decision): ApprovalCondition | undefined {
-  if (decision.kind === 'approve') {
-    const message = withPrefix(APPROVED_BY_US, decision.message);
-    return { type: 'Approved', reason: decision.reason, message };
-  }
-  if (decision.kind === 'deny' && !decision.leavePending) {
-    const message = withPrefix(DENIED_BY_US, decision.message);
-    return { type: 'Denied', reason: decision.reason, message };
-  }
-  return undefined;
-}
 
 async function recordEvent(
   deps: ProcessDeps,
