@@ -14,6 +14,8 @@ export type ApproverSpec =
   | {
       readonly kind: 'stampede';
       readonly workers: number;
+      /** This scenario's own worker settings (e.g. EVENTS), over the run's. */
+      readonly workerEnv?: Readonly<Record<string, string>>;
       /** Jobs in flight per worker (CONCURRENCY). */
       readonly concurrency: number;
       /** Run the watcher and workers under `node --cpu-prof`. */
@@ -135,6 +137,7 @@ export class RunningApprover {
           // measures what the approver can do, so it is off here.
           RATE_LIMIT_JOBS_PER_SECOND: '0',
           ...this.#options.workerEnv,
+          ...spec.workerEnv,
         },
         dir: this.#options.dir,
         nodeArgs: profileArgs(spec.profile, this.#options, `worker-${i + 1}`),

@@ -82,6 +82,15 @@ export function fullPlan(sizes: PlanSizes, only?: readonly string[]): ScenarioSp
       mix: DEFAULT_MIX,
       timeoutMs,
     })),
+    {
+      // The same storm with EVENTS=denials (ADR 23): what an approval's Event costs.
+      id: 'storm-1w-denial-events',
+      title: `storm of ${sizes.storm}, stampede with 1 watcher + 1 worker, Events for denials only`,
+      approver: { ...stampede(1), workerEnv: { EVENTS: 'denials' } },
+      load: { kind: 'storm', count: sizes.storm },
+      mix: DEFAULT_MIX,
+      timeoutMs,
+    },
     ...sizes.steadyRates.map((rate): ScenarioSpec => ({
       id: `steady-${rate}`,
       title: `steady ${rate} CSR/s for ${sizes.steadySeconds} s, stampede with 1 watcher + 1 worker`,

@@ -22,7 +22,8 @@ the cluster of --kubeconfig (nothing is started; the approver must already run t
   --steady-seconds S   its duration (default 60)
   --mixed N            CSRs in the mixed storm (default 1000)
   --queued N           CSRs queued with no worker running (default 2000)
-  --scenarios a,b      only these: queue, baseline, storm-1w, storm-2w, storm-4w, steady-<rate>, mixed
+  --scenarios a,b      only these: queue, baseline, storm-1w, storm-1w-denial-events, storm-2w,
+                       storm-4w, steady-<rate>, mixed
   --no-profile         do not run the queue drain's worker under --cpu-prof
   --create-concurrency N  creates in flight during a storm (default 100)
   --timeout S          per scenario (default 600)
