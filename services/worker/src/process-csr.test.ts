@@ -231,6 +231,12 @@ describe('createProcessCsr: one job against the API server', () => {
       result: 'gone',
     },
     {
+      name: 'ends as gone when the CSR is deleted between its read and the approval',
+      script: { getCsr: [pending('1')], updateApproval: [notFound()] },
+      calls: ['GET csr-1', 'PUT csr-1@1 Approved'],
+      result: 'gone',
+    },
+    {
       name: 'writes nothing when the name belongs to a new object (the job is for the old uid)',
       script: { getCsr: [pending('9', { uid: 'uid-2' })] },
       calls: ['GET csr-1'],

@@ -1,7 +1,7 @@
 // One job, start to end: read the CSR (never trust the job), check it is the same object, decide,
 // write the decision conditioned on the version read, and record an Event. Every step is safe to
 // repeat: a redelivered or concurrent job reads the decided CSR and writes nothing new.
-import { ConflictError, RetryableError } from '@stampede/kube';
+import { ConflictError, NotFoundError, RetryableError } from '@stampede/kube';
 import type {
   ApprovalCondition,
   CertificateSigningRequest,
@@ -181,6 +181,9 @@ async function write(
     );
   } catch (error) {
     if (error instanceof ConflictError) return { conflict: true };
+    // Deleted between the read and the write: nothing is left to decide (a CSR re-created under
+    // the same name answers 409 instead, and has a job of its own).
+    if (error instanceof NotFoundError) return { done: 'gone' };
     throw error;
   }
   await recordEvent(deps, updated, condition, signal);
