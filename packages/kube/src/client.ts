@@ -11,6 +11,7 @@ import type {
   CertificateSigningRequest,
   CreateEventResult,
   CreateKubeClient,
+  CsrEvent,
   CsrEventInput,
   KubeClient,
   KubeClientStats,
@@ -87,21 +88,39 @@ class Client implements KubeClient {
     })) as CertificateSigningRequest;
   }
 
-  async listCsrs(options: CallOptions = {}): Promise<ListResult<CertificateSigningRequest>> {
-    const items: CertificateSigningRequest[] = [];
+  listCsrs(options: CallOptions = {}): Promise<ListResult<CertificateSigningRequest>> {
+    return this.#listAll(CSR_PATH, SIGNER_SELECTOR, options);
+  }
+
+  listCsrEvents(
+    options: CallOptions & { readonly reportingController: string; readonly namespace?: string },
+  ): Promise<ListResult<CsrEvent>> {
+    const namespace = segment(options.namespace ?? 'default');
+    const selector = `regarding.kind=CertificateSigningRequest,reportingController=${options.reportingController}`;
+    return this.#listAll(
+      `/apis/events.k8s.io/v1/namespaces/${namespace}/events`,
+      selector,
+      options,
+    );
+  }
+
+  /** Every page of a LIST with a field selector, as one consistent read. */
+  async #listAll<T>(
+    path: string,
+    fieldSelector: string,
+    options: CallOptions,
+  ): Promise<ListResult<T>> {
+    const items: T[] = [];
     let token: string | undefined;
     let resourceVersion = '';
     do {
-      const query = new URLSearchParams({ fieldSelector: SIGNER_SELECTOR, limit: '500' });
+      const query = new URLSearchParams({ fieldSelector, limit: '500' });
       if (token !== undefined) query.set('continue', token);
       const page = (await this.#transport.request({
         method: 'GET',
-        path: `${CSR_PATH}?${query.toString()}`,
+        path: `${path}?${query.toString()}`,
         signal: options.signal,
-      })) as {
-        items?: CertificateSigningRequest[];
-        metadata?: { resourceVersion?: string; continue?: string };
-      };
+      })) as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
       items.push(...(page.items ?? []));
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       token = page.metadata?.continue === '' ? undefined : page.metadata?.continue;

@@ -143,6 +143,19 @@ export interface CsrEventInput {
 
 export type CreateEventResult = 'created' | 'exists';
 
+/** An events.k8s.io/v1 Event about a CSR, as read back: the fields a reader of reasons needs. */
+export interface CsrEvent {
+  readonly metadata?: { readonly name?: string; readonly creationTimestamp?: string };
+  readonly type?: string;
+  readonly reason?: string;
+  readonly note?: string;
+  readonly action?: string;
+  readonly eventTime?: string;
+  readonly reportingController?: string;
+  readonly reportingInstance?: string;
+  readonly regarding?: { readonly kind?: string; readonly name?: string; readonly uid?: string };
+}
+
 /** One page-assembled LIST result. */
 export interface ListResult<T> {
   readonly items: T[];
@@ -278,6 +291,13 @@ export interface KubeClient {
   getService(namespace: string, name: string, options?: CallOptions): Promise<Service | undefined>;
   /** POST an events.k8s.io/v1 Event regarding the CSR. */
   createEvent(input: CsrEventInput, options?: CallOptions): Promise<CreateEventResult>;
+  /**
+   * LIST the events.k8s.io/v1 Events in `namespace` (default `default`) regarding CSRs and reported
+   * by `reportingController` (both as server-side field selectors; paginated).
+   */
+  listCsrEvents(
+    options: CallOptions & { readonly reportingController: string; readonly namespace?: string },
+  ): Promise<ListResult<CsrEvent>>;
   /** List+watch kubelet-serving CSRs (field selector `spec.signerName=kubernetes.io/kubelet-serving`). */
   watchCsrs<P>(options: ListWatchOptions<CertificateSigningRequest, P>): ListWatch<P>;
   /** List+watch Nodes; project to what you need (e.g. {@link projectNodeAddresses}). */

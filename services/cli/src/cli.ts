@@ -14,6 +14,9 @@ commands:
            stampede demo --help for its options
   explain-samples
            the default policy over sample kubelet CSRs, printed as a table (= demo --offline)
+  install-plugin [--dir DIR]
+           put the kubectl plugin on PATH: writes DIR/kubectl-stampede (default ~/.local/bin),
+           then \`kubectl stampede explain CSR\` and \`kubectl stampede pending\` work
   inventory-server
            the reference inventory webhook (evidence.require: [inventory]): vouches for the SANs
            a file lists per node; stampede inventory-server --help for its options
@@ -47,6 +50,8 @@ Exit status: 0 when a decision was made (whatever it is), 2 on bad flags or unre
 export interface Io extends CheckIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** The environment (install-plugin checks PATH); only main.ts reads process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 function parseCheck(args: string[]) {
@@ -157,6 +162,23 @@ async function inventoryServer(args: readonly string[], io: Io): Promise<number>
   return 0;
 }
 
+async function installPluginCommand(args: readonly string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    strict: true,
+    options: { dir: { type: 'string' } },
+  });
+  const { DEFAULT_PLUGIN_DIR, installPlugin } = await import('./install-plugin.ts');
+  const { file, onPath } = installPlugin({
+    dir: values.dir ?? DEFAULT_PLUGIN_DIR,
+    nodePath: process.execPath,
+    pathEnv: io.env?.['PATH'],
+  });
+  io.stdout(`installed ${file}; try: kubectl stampede --help`);
+  if (!onPath) io.stderr(`stampede: ${file} is not on PATH; add its directory to PATH`);
+  return 0;
+}
+
 function demo(args: readonly string[], io: Io): Promise<number> | number {
   if (!args.includes('--offline')) return pipelineDemo(args, io);
   if (args.length > 1) throw new InputError('demo --offline takes no other arguments');
@@ -180,6 +202,8 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       return demo(rest, io);
     case 'inventory-server':
       return inventoryServer(rest, io);
+    case 'install-plugin':
+      return installPluginCommand(rest, io);
     case 'explain-samples':
       if (rest.length > 0) throw new InputError('explain-samples takes no arguments');
       io.stdout(runDemo(io.nowMs()));

@@ -7,4 +7,5 @@ process.exitCode = await run(process.argv.slice(2), {
   stderr: line => process.stderr.write(`${line}\n`),
   readStdin: () => text(process.stdin),
   nowMs: () => Date.now(),
+  env: process.env,
 });

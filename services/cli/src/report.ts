@@ -67,7 +67,8 @@ export const SERVICE_RANGES_NOT_GIVEN =
 /** An input that is not what it should be (exit code 2). */
 export class InputError extends Error {}
 
-function toReport(decision: Decision, csr: string, node: string | undefined): CheckReport {
+/** A decision as `stampede check` prints it (also `kubectl stampede explain -o json`). */
+export function toReport(decision: Decision, csr: string, node: string | undefined): CheckReport {
   const base = { decision: decision.kind, csr, node: node ?? null };
   switch (decision.kind) {
     case 'approve':
