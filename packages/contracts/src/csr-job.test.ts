@@ -6,11 +6,15 @@ import type { CsrJobResult } from './csr-job.ts';
 const uid = '5b0c3f4e-8d7a-4c1e-9f2b-3a6d8e1c0b7f';
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const errorOf = (result: CsrJobResult): string => (result.ok ? 'accepted' : result.error);
-const valid = { uid, name: 'csr-8x2kq', resourceVersion: '123456' };
+const valid = { uid, name: 'csr-8x2kq' };
 
 describe('parseCsrJob', () => {
   const accepted: { name: string; data: unknown }[] = [
     { name: 'accepts a job without trace context', data: valid },
+    {
+      name: 'accepts a job an older watcher wrote with a resourceVersion',
+      data: { ...valid, resourceVersion: '123456' },
+    },
     { name: 'accepts a job with a traceparent', data: { ...valid, trace: { traceparent } } },
     {
       name: 'accepts a job with a traceparent and a tracestate',
@@ -77,7 +81,6 @@ describe('parseCsrJob', () => {
     const job = {
       uid,
       name: 'csr-8x2kq',
-      resourceVersion: '18446744073709551',
       trace: { traceparent, tracestate: 'rojo=00f067aa0ba902b7' },
     };
     assert.equal(parseCsrJob(job).ok, true);

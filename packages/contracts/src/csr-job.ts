@@ -17,7 +17,11 @@ const name = z
   .max(253)
   .refine(s => s !== '.' && s !== '..' && !/[/%\s]/.test(s), 'must be a path segment');
 
-/** Opaque to us; etcd revisions in practice. */
+/**
+ * Written by watchers before this field was dropped (nothing reads it: the worker reads the CSR
+ * and writes conditioned on the version it read). Still accepted, so jobs queued by an older
+ * watcher during an upgrade are processed, not failed as malformed; never written.
+ */
 const resourceVersion = z
   .string()
   .regex(/^[\x21-\x7e]{1,64}$/, 'must be 1-64 printable characters');
@@ -39,7 +43,7 @@ const trace = z.strictObject({
 export const csrJobSchema = z.strictObject({
   uid,
   name,
-  resourceVersion,
+  resourceVersion: resourceVersion.optional(),
   trace: trace.optional(),
 });
 

@@ -93,7 +93,6 @@ const toItem = ({ csr, priority }: PlannedJob, span: Span): EnqueueItem => ({
   job: {
     uid: csr.uid,
     name: csr.name,
-    resourceVersion: csr.resourceVersion,
     trace: carrierOf(span) ?? newTraceContext(),
   },
   priority,
