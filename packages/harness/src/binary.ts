@@ -9,7 +9,7 @@ import type { Logger } from './util.ts';
 
 interface GoProgram {
   /** scripts/build-<name>.sh builds it. */
-  readonly name: 'controlplane' | 'jaeger' | 'kubelet';
+  readonly name: 'controlplane' | 'jaeger' | 'kubelet' | 'promtool';
   /** Overrides the build with a binary of the caller's. */
   readonly envVar: string;
 }
@@ -17,6 +17,7 @@ interface GoProgram {
 const CONTROL_PLANE: GoProgram = { name: 'controlplane', envVar: 'STAMPEDE_CONTROLPLANE_BIN' };
 const JAEGER: GoProgram = { name: 'jaeger', envVar: 'STAMPEDE_JAEGER_BIN' };
 const KUBELET: GoProgram = { name: 'kubelet', envVar: 'STAMPEDE_KUBELET_BIN' };
+const PROMTOOL: GoProgram = { name: 'promtool', envVar: 'STAMPEDE_PROMTOOL_BIN' };
 
 const builds = new Map<string, Promise<string>>();
 
@@ -44,6 +45,11 @@ export function resolveControlPlaneBinary(log: Logger): Promise<string> {
 /** The test kubelet (go/kubelet: a real kubelet with a fake CRI). */
 export function resolveKubeletBinary(log: Logger): Promise<string> {
   return resolve(KUBELET, log, false);
+}
+
+/** promtool (go/promtool), for the alert-rule and dashboard tests. */
+export function resolvePromtoolBinary(log: Logger): Promise<string> {
+  return resolve(PROMTOOL, log, false);
 }
 
 /** Jaeger; with `cachedOnly`, undefined unless it is already built (no minutes-long build). */
