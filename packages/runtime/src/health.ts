@@ -24,6 +24,11 @@ export interface HealthServerOptions {
 export interface HealthServer {
   /** The bound port (useful with port 0). */
   readonly port: number;
+  /**
+   * Serves these checks from now on. A service starts its server before it waits for its
+   * dependencies (alive, not ready) and hands over its real checks once it runs.
+   */
+  use(checks: Pick<HealthServerOptions, 'live' | 'ready'>): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +52,7 @@ function run(checks: Readonly<Record<string, HealthCheck>>): { ok: boolean; body
 }
 
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+  let current: Pick<HealthServerOptions, 'live' | 'ready'> = options;
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/metrics' && request.method === 'GET' && options.metrics !== undefined) {
@@ -63,9 +69,9 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     }
     const checks =
       path === '/healthz' || path === '/livez'
-        ? options.live
+        ? current.live
         : path === '/readyz'
-          ? options.ready
+          ? current.ready
           : undefined;
     if (checks === undefined || request.method !== 'GET') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -84,6 +90,9 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   });
   return {
     port: (server.address() as AddressInfo).port,
+    use: checks => {
+      current = checks;
+    },
     close: () =>
       new Promise<void>(resolve => {
         server.closeAllConnections();

@@ -73,6 +73,26 @@ try {
     { redis: redactRedisUrl(config.redisUrl), sentinels: sentinelsText(config.redisSentinel) },
     'connecting to Redis',
   );
+  // Watch restarts are counted when /metrics is scraped; none before the watch runs.
+  let restarts = (): { csr: number } => ({ csr: 0 });
+  const counted = { csr: 0 };
+  const countRestarts = (): void => {
+    const now = restarts();
+    metrics.watchRestarts.inc({ resource: 'certificatesigningrequests' }, now.csr - counted.csr);
+    Object.assign(counted, now);
+  };
+  // Up before the wait for Redis: alive (a restart would only wait again), not ready.
+  const health = await startHealthServer({
+    port: config.healthPort,
+    host: config.healthHost,
+    live: { starting: () => ({ ok: true, detail: 'waiting for Redis' }) },
+    ready: { redis: () => ({ ok: redis.status === 'ready', detail: redis.status }) },
+    metrics: () => {
+      countRestarts();
+      return metrics.render();
+    },
+  });
+  logger.info({ healthPort: health.port }, 'health server listening');
   while (!stop.signal.aborted) {
     try {
       await waitForReady(redis, 10_000);
@@ -109,22 +129,8 @@ try {
       metrics.enqueued.inc(count);
     },
   });
-  const counted = { csr: 0 };
-  const countRestarts = (): void => {
-    const now = watcher.restarts();
-    metrics.watchRestarts.inc({ resource: 'certificatesigningrequests' }, now.csr - counted.csr);
-    Object.assign(counted, now);
-  };
-  const health = await startHealthServer({
-    port: config.healthPort,
-    host: config.healthHost,
-    live: watcher.live,
-    ready: watcher.ready,
-    metrics: () => {
-      countRestarts();
-      return metrics.render();
-    },
-  });
+  health.use({ live: watcher.live, ready: watcher.ready });
+  restarts = () => watcher.restarts();
   logger.info({ healthPort: health.port }, 'watcher started');
   await watcher.done;
   await health.close();

@@ -95,6 +95,16 @@ try {
     () => undefined,
   );
 
+  // Up before the wait for Redis: alive (a restart would only wait again), not ready. A Redis that
+  // is down at start or refuses the password must not put the pod in a restart loop.
+  const health = await startHealthServer({
+    port: config.healthPort,
+    host: config.healthHost,
+    live: { starting: () => ({ ok: true, detail: 'waiting for Redis' }) },
+    ready: { redis: () => ({ ok: redis.status === 'ready', detail: redis.status }) },
+    metrics: () => metrics.render(),
+  });
+  logger.info({ healthPort: health.port }, 'health server listening');
   for (;;) {
     try {
       await waitForReady(redis, 10_000);
@@ -143,9 +153,7 @@ try {
       return processCsr(job, context);
     },
   });
-  const health = await startHealthServer({
-    port: config.healthPort,
-    host: config.healthHost,
+  health.use({
     live: { worker: () => ({ ok: worker.worker.isRunning() }) },
     ready: {
       redis: () => ({ ok: redis.status === 'ready', detail: redis.status }),
@@ -157,7 +165,6 @@ try {
       },
       worker: () => ({ ok: worker.isReady() }),
     },
-    metrics: () => metrics.render(),
   });
   logger.info(
     { healthPort: health.port, concurrency: config.concurrency, evictionPolicy },

@@ -54,7 +54,7 @@ describe('fault catalogue on real components', () => {
     // and dropped at once.
     const placeholder = createServer(socket => socket.destroy());
     await new Promise<void>(resolve => placeholder.listen(port, '127.0.0.1', resolve));
-    // Neither is ready, nor serves its health port, while Redis is down: started without waiting.
+    // Neither is ready while Redis is down: started without waiting.
     void system.start('watcher', {}, { waitReady: false });
     void system.start('worker', {}, { waitReady: false });
     const [watcher, worker] = system.services.slice(-2);
@@ -69,6 +69,17 @@ describe('fault catalogue on real components', () => {
       );
       assert.deepEqual(touched, [], 'nothing written while Redis is down');
       assert.deepEqual([watcher.child.exitCode, worker.child.exitCode], [null, null], 'both wait');
+      // Alive and not ready, so that a kubelet neither restarts them nor sends them traffic.
+      for (const service of [watcher, worker]) {
+        const port = await service.healthPort;
+        const statusOf = async (path: string) =>
+          (await fetch(`http://127.0.0.1:${String(port)}${path}`)).status;
+        assert.deepEqual(
+          [await statusOf('/healthz'), await statusOf('/readyz')],
+          [200, 503],
+          `${service.name} while Redis is down`,
+        );
+      }
     } finally {
       await new Promise(resolve => placeholder.close(resolve));
     }
@@ -92,10 +103,8 @@ describe('fault catalogue on real components', () => {
       RESYNC_INTERVAL_SECONDS: '60',
       RELIST_INTERVAL_SECONDS: '3600',
     });
-    // Its health port fixed, so the probe below knows where to look: a worker Redis refuses never
-    // opens it (main.ts waits for Redis first). Under the shipped probes (startupProbe on /healthz,
-    // 30 × 2 s) Kubernetes would restart it every minute or so, with backoff: noisy, and harmless,
-    // since it takes no job; this checks the harmless part.
+    // Its health port fixed, so the probe below knows where to look. A worker Redis refuses is
+    // alive (no restart loop under the shipped probes) and never ready.
     const port = await freePort();
     void system.start(
       'worker',
