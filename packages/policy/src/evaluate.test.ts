@@ -323,6 +323,19 @@ describe('requiredFacts', () => {
       ['node', 'serviceRanges', 'claimants', 'inventory', 'authorization'],
     );
   });
+  it('reads the served certificate only when the policy accepts it', () => {
+    const accepting = policy({
+      evidence: { require: ['inventory'], acceptServedCertificate: true },
+    });
+    assert.deepEqual(requiredFacts(csrRequest(), accepting).facts, [
+      'node',
+      'serviceRanges',
+      'claimants',
+      'inventory',
+      'authorization',
+      'servedCertificate',
+    ]);
+  });
   it('does not ask for a SubjectAccessReview when it is switched off', () => {
     assert.deepEqual(
       requiredFacts(csrRequest(), policy({ subjectAccessReview: { enabled: false } })).facts,

@@ -6,6 +6,7 @@ import { checks } from './checks/index.ts';
 import { nodeNameFromUsername } from './checks/requester.ts';
 import { requestedSans } from './checks/sans.ts';
 import { readServiceRanges } from './checks/service-ranges.ts';
+import { inventoryWithServedCertificate } from './checks/evidence.ts';
 import { show, violation } from './checks/context.ts';
 import type { Check, CheckContext, CheckResult, FactContext } from './checks/context.ts';
 import type { Cidr } from './ip.ts';
@@ -57,6 +58,8 @@ export function requiredFacts(request: CsrRequest, policy: Policy): RequiredFact
   const facts = new Set<FactName>(['node']);
   for (const row of factRows)
     if (row.enabled(policy)) for (const fact of row.needs) facts.add(fact);
+  // Read by the inventory row only as an alternative voucher, so no row needs it.
+  if (policy.evidence.servedCertificate) facts.add('servedCertificate');
   return { nodeName: nodeNameFromUsername(request.username), facts: [...facts] };
 }
 
@@ -153,12 +156,18 @@ interface RowFacts {
 const shown = <T>(fact: Fact<T>): Fact<T> =>
   fact.state === 'unavailable' ? { state: 'unavailable', reason: show(fact.reason) } : fact;
 
-const rowFacts = (facts: Facts): RowFacts => ({
+const rowFacts = (facts: Facts, ctx: CheckContext): RowFacts => ({
   claimants: shown(facts.claimants),
   authorization: shown(facts.authorization),
   serviceRanges: readServiceRanges(shown(facts.serviceRanges)),
   // A shell that never asked (an older caller, `stampede check` without an answer) has no verdict.
-  inventory: shown(facts.inventory ?? { state: 'unavailable', reason: 'not asked' }),
+  inventory: shown(
+    inventoryWithServedCertificate(
+      ctx,
+      facts.inventory ?? { state: 'unavailable', reason: 'not asked' },
+      facts.servedCertificate,
+    ),
+  ),
 });
 
 function factContext(ctx: CheckContext, node: NodeFact, facts: RowFacts): FactContext {
@@ -189,7 +198,9 @@ const UNAVAILABLE: Readonly<Record<keyof RowFacts, string>> = {
 };
 
 function missingFact(facts: RowFacts, fact: FactName): Violation | undefined {
-  if (fact === 'node') return undefined;
+  // The Node has its own retry (resolveNode); the served certificate is never missing, only no
+  // evidence (it is folded into the inventory's verdicts).
+  if (fact === 'node' || fact === 'servedCertificate') return undefined;
   const value = facts[fact];
   if (value.state === 'known') return undefined;
   const why = value.state === 'unavailable' ? value.reason : 'not reported';
@@ -236,7 +247,7 @@ export function evaluate(input: EvaluateInput): Decision {
   const node = resolveNode(ctx, facts);
   if ('kind' in node) return node;
   const passed = requestRows.map(row => row.name);
-  const read = rowFacts(facts);
+  const read = rowFacts(facts, ctx);
   const pending = runFactRows(factContext(ctx, node, read), read, violations, passed);
   const noAddressesYet =
     node.addresses.length === 0 && violations.some(v => v.code === 'SanNotOwned');

@@ -29,7 +29,7 @@ describe('loadPolicy defaults', () => {
     [
       'requires no evidence beyond the Node by default',
       () => {
-        assert.deepEqual(p.evidence, { inventory: false });
+        assert.deepEqual(p.evidence, { inventory: false, servedCertificate: false });
       },
     ],
     [
@@ -267,6 +267,11 @@ describe('loadPolicy refuses a bad field and names it', () => {
       'an evidence source it does not know',
       { evidence: { require: ['managedFields'] } },
       /^evidence\.require\[0\]: /,
+    ],
+    [
+      'a served certificate accepted as evidence where no evidence is required',
+      { evidence: { acceptServedCertificate: true } },
+      /^evidence\.acceptServedCertificate: adds nothing/,
     ],
     ['a maxSans of zero', { maxSans: 0 }, /^maxSans: /],
     ['a fractional maxSans', { maxSans: 1.5 }, /^maxSans: /],

@@ -83,7 +83,14 @@ export interface Policy {
    * Evidence beyond the Node's own report (docs/adr/0022): with `inventory`, every SAN but the node
    * name must be vouched for by the operator's inventory webhook (the `inventory` fact).
    */
-  readonly evidence: { readonly inventory: boolean };
+  readonly evidence: {
+    readonly inventory: boolean;
+    /**
+     * A SAN the requester's kubelet serves now in a certificate from the kubelet-serving CA needs
+     * no other voucher (a renewal of what was approved before), unless the inventory refuses it.
+     */
+    readonly servedCertificate: boolean;
+  };
 }
 
 /** Where evidence for a SAN can come from, besides the Node's own status. */
@@ -242,6 +249,8 @@ export const policyConfigSchema = z.strictObject({
     .strictObject({
       // Each source listed must vouch for each SAN; none (the default) keeps the Node's word.
       require: z.array(z.enum(EVIDENCE_SOURCES)).default([]),
+      // Renewals: a SAN in the certificate the kubelet serves now counts as vouched for.
+      acceptServedCertificate: z.boolean().default(false),
     })
     .prefault({}),
 });
@@ -270,6 +279,11 @@ function crossFieldErrors(p: Parsed): string[] {
     errors.push(
       'ownership.mode: allow-lists-only needs at least one of ownership.allowedIpCidrs, ' +
         'ownership.allowedDnsSuffixes or ownership.allowedDnsPattern',
+    );
+  }
+  if (p.evidence.acceptServedCertificate && p.evidence.require.length === 0) {
+    errors.push(
+      'evidence.acceptServedCertificate: adds nothing unless evidence.require lists a source',
     );
   }
   return errors;
@@ -322,7 +336,10 @@ function compile(p: Parsed): Policy {
       allowedDnsPattern: p.ownership.allowedDnsPattern,
     },
     nodeGraceSeconds: p.nodeGraceSeconds,
-    evidence: { inventory: p.evidence.require.includes('inventory') },
+    evidence: {
+      inventory: p.evidence.require.includes('inventory'),
+      servedCertificate: p.evidence.acceptServedCertificate,
+    },
   };
 }
 

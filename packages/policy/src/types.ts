@@ -193,6 +193,13 @@ export interface Facts {
    * `unavailable` (an error, a timeout, an answer for another CSR): the core retries, never denies.
    */
   readonly inventory?: Fact<InventoryAnswer>;
+  /**
+   * The SAN keys of the certificate the requester's kubelet serves now (only when the policy
+   * accepts it as evidence): the shell verified it chains to the kubelet-serving CA, is unexpired,
+   * is for server auth and names the requester. Anything but `known` is no evidence from it, never
+   * a retry or a deny by itself: the inventory must vouch instead.
+   */
+  readonly servedCertificate?: Fact<ReadonlySet<string>>;
 }
 
 /** An inventory's verdict on each SAN it was asked about, keyed like Facts.claimants. */
@@ -207,7 +214,8 @@ export interface Violation {
   readonly message: string;
 }
 
-export type FactName = 'node' | 'claimants' | 'authorization' | 'serviceRanges' | 'inventory';
+export type FactName =
+  'node' | 'claimants' | 'authorization' | 'serviceRanges' | 'inventory' | 'servedCertificate';
 
 /**
  * The outcome. What the caller must do:

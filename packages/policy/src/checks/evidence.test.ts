@@ -102,3 +102,82 @@ const cases: Case[] = [
 describe('evidence: the inventory vouches for each SAN (evidence.require: [inventory])', () => {
   runCases(cases, evaluate);
 });
+
+const ACCEPT = { evidence: { require: ['inventory' as const], acceptServedCertificate: true } };
+const served = (...keys: string[]) => ({
+  servedCertificate: { state: 'known', value: new Set(keys) } as const,
+});
+const inventoryDown = { inventory: { state: 'unavailable', reason: 'timed out' } } as const;
+
+const servedCases: Case[] = [
+  {
+    name: 'approves a renewal whose SANs the served certificate holds while the inventory is down',
+    policy: ACCEPT,
+    facts: { ...served('ip:10.0.0.1'), ...inventoryDown },
+    expect: 'approve',
+  },
+  {
+    name: 'retries while the inventory is down for a SAN the served certificate lacks',
+    policy: ACCEPT,
+    facts: { ...served('ip:10.0.0.2'), ...inventoryDown },
+    expect: ['retry', 'inventory', 'InventoryUnavailable'],
+  },
+  {
+    name: 'takes the served certificate for a SAN the inventory does not mention',
+    policy: ACCEPT,
+    facts: { ...served('ip:10.0.0.1'), ...answer({}) },
+    expect: 'approve',
+  },
+  {
+    name: 'denies a SAN the inventory refuses even though the served certificate holds it',
+    policy: ACCEPT,
+    facts: {
+      ...served('ip:10.0.0.1'),
+      ...answer({ 'ip:10.0.0.1': { vouched: false, reason: 'retired' } }),
+    },
+    expect: ['deny', 'SanNotVouched'],
+    message: /refuses it: retired/,
+  },
+  {
+    name: 'counts a served certificate it could not read as no evidence, not as a retry',
+    policy: ACCEPT,
+    facts: { servedCertificate: { state: 'unavailable', reason: 'refused' }, ...answer({}) },
+    expect: ['deny', 'SanNotVouched'],
+  },
+  {
+    name: 'lets an unreadable served certificate leave the inventory to vouch',
+    policy: ACCEPT,
+    facts: { servedCertificate: { state: 'unavailable', reason: 'refused' }, ...vouchedIp },
+    expect: 'approve',
+  },
+  {
+    name: 'ignores the served certificate where the policy does not accept it',
+    policy: REQUIRE,
+    facts: { ...served('ip:10.0.0.1'), ...inventoryDown },
+    expect: ['retry', 'inventory', 'InventoryUnavailable'],
+  },
+  {
+    name: 'still denies an address the Node does not own when the served certificate holds it',
+    policy: ACCEPT,
+    csr: { sans: [dns('node-a'), ip('10.9.9.9')] },
+    facts: { ...served('ip:10.9.9.9'), ...inventoryDown },
+    expect: ['deny', 'SanNotOwned'],
+  },
+  {
+    name: 'never reads a served certificate SAN for a key the CSR does not request',
+    policy: ACCEPT,
+    csr: { sans: [dns('node-a'), dns('node-a.example.com'), ip('10.0.0.1')] },
+    node: {
+      addresses: [
+        { type: 'Hostname', address: 'node-a.example.com' },
+        { type: 'InternalIP', address: '10.0.0.1' },
+      ],
+    },
+    facts: { ...served('ip:10.0.0.1', 'dns:other.example.com'), ...inventoryDown },
+    expect: ['retry', 'inventory', 'InventoryUnavailable'],
+  },
+];
+
+describe('evidence: the served certificate vouches for a renewal (acceptServedCertificate)', () => {
+  runCases(servedCases, evaluate);
+});
