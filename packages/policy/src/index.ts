@@ -35,6 +35,7 @@ export {
   INVENTORY_API_VERSION,
   INVENTORY_REVIEW_KIND,
   readInventoryAnswer,
+  sanKeyOf,
   sanOfKey,
 } from './inventory-answer.ts';
 export type { InventoryQuestion } from './inventory-answer.ts';

@@ -46,8 +46,11 @@ const answerSchema = z.strictObject({
   }),
 });
 
-/** The SAN key an answer entry speaks of, or undefined when its value is no name or address. */
-function keyOfEntry(entry: { type: 'DNS' | 'IP'; value: string }): string | undefined {
+/**
+ * The SAN key (`dns:…`, `ip:…`) of a SAN given as type and text, in the form decide() compares
+ * (an inventory's answer, a served certificate); undefined when the value is no name or address.
+ */
+export function sanKeyOf(entry: { type: 'DNS' | 'IP'; value: string }): string | undefined {
   if (entry.type === 'DNS') return `dns:${normaliseDnsName(entry.value)}`;
   const ip = parseIp(entry.value);
   return ip === undefined ? undefined : `ip:${ip.text}`;
@@ -60,7 +63,7 @@ function verdictsOf(
 ): Map<string, { vouched: boolean; reason?: string }> {
   const verdicts = new Map<string, { vouched: boolean; reason?: string }>();
   for (const entry of entries) {
-    const key = keyOfEntry(entry);
+    const key = sanKeyOf(entry);
     if (key === undefined || !asked.has(key)) continue;
     const before = verdicts.get(key);
     const vouched = entry.vouched && (before?.vouched ?? true);

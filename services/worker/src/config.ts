@@ -17,6 +17,7 @@ import {
 import type { ConfigResult, EnvDoc, LogLevel, SentinelConfig } from '@stampede/runtime';
 import type { InventoryOptions } from './inventory.ts';
 import type { EventPolicy } from './process-csr.ts';
+import type { ServedCertificateOptions } from './served-certificate.ts';
 
 export interface WorkerConfig {
   readonly redisUrl: string;
@@ -42,6 +43,8 @@ export interface WorkerConfig {
   readonly instance: string;
   /** The inventory webhook (INVENTORY_*); set exactly when the policy requires it. */
   readonly inventory: InventoryOptions | undefined;
+  /** Reading kubelets' certificates (SERVED_CERTIFICATE_*); set exactly when the policy accepts them. */
+  readonly servedCertificate: ServedCertificateOptions | undefined;
 }
 
 const HEALTH_PORT = 8081;
@@ -64,6 +67,8 @@ const schema = z.object({
   INVENTORY_CLIENT_KEY_FILE: z.string().min(1).optional(),
   INVENTORY_TOKEN_FILE: z.string().min(1).optional(),
   INVENTORY_TIMEOUT_MS: int(100, 60_000, 2_000),
+  SERVED_CERTIFICATE_CA_FILE: z.string().min(1).optional(),
+  SERVED_CERTIFICATE_TIMEOUT_MS: int(100, 60_000, 2_000),
   ...variablesOf.process,
 });
 
@@ -118,6 +123,16 @@ const variables: readonly EnvDoc[] = [
     description: 'bearer token for the inventory, re-read each minute',
   },
   { name: 'INVENTORY_TIMEOUT_MS', description: 'per review; a timeout retries', default: '2000' },
+  {
+    name: 'SERVED_CERTIFICATE_CA_FILE',
+    description:
+      'the kubelet-serving CA; required when the policy accepts served certificates as evidence',
+  },
+  {
+    name: 'SERVED_CERTIFICATE_TIMEOUT_MS',
+    description: "per read of a kubelet's certificate; a timeout is no evidence",
+    default: '2000',
+  },
   ...common.process,
 ];
 
@@ -197,6 +212,39 @@ function inventoryOptions(
   }
 }
 
+/** The served-certificate settings, refused unless they match the policy. */
+function servedCertificateOptions(
+  e: Env,
+  policy: Policy,
+  readFile: ReadFile,
+): ConfigResult<ServedCertificateOptions | undefined> {
+  const file = e.SERVED_CERTIFICATE_CA_FILE;
+  if (!policy.evidence.servedCertificate) {
+    return file === undefined
+      ? { ok: true, config: undefined }
+      : {
+          ok: false,
+          errors: [
+            'SERVED_CERTIFICATE_CA_FILE: set, but the policy does not accept served certificates',
+          ],
+        };
+  }
+  if (file === undefined) {
+    const why =
+      'required, the policy accepts served certificates (evidence.acceptServedCertificate)';
+    return { ok: false, errors: [`SERVED_CERTIFICATE_CA_FILE: ${why}`] };
+  }
+  try {
+    return {
+      ok: true,
+      config: { caPem: readFile(file), timeoutMs: e.SERVED_CERTIFICATE_TIMEOUT_MS },
+    };
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return { ok: false, errors: [`SERVED_CERTIFICATE_CA_FILE: ${detail.split('\n')[0] ?? ''}`] };
+  }
+}
+
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   readFile: ReadFile = path => readFileSync(path, 'utf8'),
@@ -211,6 +259,8 @@ export function loadConfig(
   }
   const inventory = inventoryOptions(e, policy.config, readFile);
   if (!inventory.ok) return inventory;
+  const served = servedCertificateOptions(e, policy.config, readFile);
+  if (!served.ok) return served;
   return {
     ok: true,
     config: {
@@ -233,6 +283,7 @@ export function loadConfig(
       logLevel: e.LOG_LEVEL,
       instance: e.POD_NAME ?? hostname(),
       inventory: inventory.config,
+      servedCertificate: served.config,
     },
   };
 }

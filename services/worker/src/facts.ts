@@ -3,12 +3,13 @@
 // ranges. A transient failure becomes an `unavailable` fact, which the policy turns
 // into a retry and never into a deny. A 429 is rethrown: the API server wants every worker to slow down.
 import { RetryableError } from '@stampede/kube';
-import type { KubeClient, SubjectAccessReviewSpec } from '@stampede/kube';
-import { nodeFactFromObject, requiredFacts } from '@stampede/policy';
+import type { KubeClient, Node, SubjectAccessReviewSpec } from '@stampede/kube';
+import { nodeFactFromObject, parseIp, requiredFacts } from '@stampede/policy';
 import type { CsrRequest, Fact, Facts, NodeFact, Policy } from '@stampede/policy';
 import { contestFact } from './contest.ts';
 import type { ContestSources } from './contest.ts';
 import type { Inventory } from './inventory.ts';
+import type { KubeletEndpoint, ServedCertificates } from './served-certificate.ts';
 import type { ServiceRanges } from './service-ranges.ts';
 
 export interface FactSources {
@@ -17,6 +18,8 @@ export interface FactSources {
   readonly serviceRanges: Pick<ServiceRanges, 'current'>;
   /** The operator's inventory webhook; only when the policy requires it (config checks that). */
   readonly inventory?: Inventory;
+  /** Reads the certificate a kubelet serves; only when the policy accepts it (config checks that). */
+  readonly servedCertificates?: ServedCertificates;
   readonly now: () => number;
 }
 const unavailable = (reason: string): { state: 'unavailable'; reason: string } => ({
@@ -37,6 +40,21 @@ interface ReadNode {
   readonly state: 'known';
   readonly value: NodeFact;
   readonly resourceVersion: string;
+  readonly kubeletEndpoint: KubeletEndpoint | undefined;
+}
+
+/**
+ * Where the Node's kubelet serves: its first InternalIP that is an IP address (a name would send
+ * the worker to whatever DNS says) and the port it reports. Undefined when either is missing.
+ */
+function kubeletEndpointOf(node: Node): KubeletEndpoint | undefined {
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  if (!Number.isInteger(port) || port === undefined || port < 1 || port > 65_535) return undefined;
+  const ips = (node.status?.addresses ?? [])
+    .filter(a => a.type === 'InternalIP')
+    .map(a => parseIp(a.address));
+  const ip = ips.find(parsed => parsed !== undefined);
+  return ip === undefined ? undefined : { host: ip.text, port };
 }
 
 async function readNode(
@@ -55,6 +73,7 @@ async function readNode(
       state: 'known',
       value: fact.value,
       resourceVersion: node.metadata?.resourceVersion ?? '',
+      kubeletEndpoint: kubeletEndpointOf(node),
     };
   } catch (error) {
     return asUnavailable(error, `GET ${what}`, signal);
@@ -151,6 +170,18 @@ async function inventoryFact(
   return sources.inventory.review(question, signal);
 }
 
+async function servedCertificateFact(
+  sources: FactSources,
+  requester: ReadNode | Exclude<Fact<NodeFact>, { state: 'known' }>,
+  signal: AbortSignal,
+): Promise<NonNullable<Facts['servedCertificate']>> {
+  if (sources.servedCertificates === undefined) return unavailable('no served-certificate reader');
+  if (requester.state !== 'known') return unavailable('the requesting Node is not known');
+  const endpoint = requester.kubeletEndpoint;
+  if (endpoint === undefined) return unavailable('the Node reports no kubelet endpoint');
+  return sources.servedCertificates.read(endpoint, requester.value.name, signal);
+}
+
 /**
  * The facts for one request; only what the policy needs is fetched. `requestedKeys` are the CSR's
  * well-formed SAN keys (requestedSanKeys): the contest looks at nothing else.
@@ -179,10 +210,23 @@ export async function gatherFacts(
       ? inventoryFact(sources, { ...input, nodeName: needed.nodeName }, signal)
       : notNeeded,
   ]);
-  const claimants = needed.facts.includes('claimants')
-    ? await claimantsFact(sources, read, requestedKeys, signal)
-    : notNeeded;
+  const [claimants, servedCertificate] = await Promise.all([
+    needed.facts.includes('claimants')
+      ? claimantsFact(sources, read, requestedKeys, signal)
+      : notNeeded,
+    needed.facts.includes('servedCertificate')
+      ? servedCertificateFact(sources, read, signal)
+      : notNeeded,
+  ]);
   const node: Fact<NodeFact> =
     read.state === 'known' ? { state: 'known', value: read.value } : read;
-  return { nowMs: sources.now(), node, claimants, authorization, serviceRanges, inventory };
+  return {
+    nowMs: sources.now(),
+    node,
+    claimants,
+    authorization,
+    serviceRanges,
+    inventory,
+    servedCertificate,
+  };
 }

@@ -19,6 +19,7 @@ import {
 import { HELP, loadConfig } from './config.ts';
 import { startNodeView } from './node-view.ts';
 import { createInventory } from './inventory.ts';
+import { createServedCertificates } from './served-certificate.ts';
 import { createProcessCsr } from './process-csr.ts';
 import { startServiceRanges } from './service-ranges.ts';
 
@@ -121,6 +122,9 @@ try {
     nodes,
     serviceRanges,
     ...(config.inventory === undefined ? {} : { inventory: createInventory(config.inventory) }),
+    ...(config.servedCertificate === undefined
+      ? {}
+      : { servedCertificates: createServedCertificates(config.servedCertificate) }),
     policy: config.policy,
     // The CSR from the watch cache; a stale copy is refused by the approval's precondition (ADR 20).
     csrReads: 'cache-first',

@@ -54,6 +54,8 @@ export interface ProcessDeps {
   readonly serviceRanges: FactSources['serviceRanges'];
   /** The operator's inventory webhook, when the policy requires it (docs/adr/0022). */
   readonly inventory?: FactSources['inventory'];
+  /** Reads the certificate a kubelet serves, when the policy accepts it (docs/adr/0024). */
+  readonly servedCertificates?: FactSources['servedCertificates'];
   readonly policy: Policy;
   /** Where the CSR is read first: the watch cache ('cache-first', docs/adr/0020) or etcd (default). */
   readonly csrReads?: CsrReads;
@@ -207,6 +209,21 @@ function tracedInventory(
 }
 
 /** The fact sources with a span around each lookup (children of "gather facts"). */
+function tracedServed(
+  served: NonNullable<ProcessDeps['servedCertificates']>,
+  tracer: Tracer,
+): NonNullable<FactSources['servedCertificates']> {
+  return {
+    read: (endpoint, nodeName, signal) =>
+      inSpan(
+        tracer,
+        'read served certificate',
+        { kind: SpanKind.CLIENT, attributes: { 'server.port': endpoint.port } },
+        () => served.read(endpoint, nodeName, signal),
+      ),
+  };
+}
+
 function tracedSources(deps: ProcessDeps): FactSources {
   const tracer = tracerOf(deps);
   return {
@@ -234,6 +251,9 @@ function tracedSources(deps: ProcessDeps): FactSources {
     },
     serviceRanges: deps.serviceRanges,
     ...tracedInventory(deps.inventory, tracer),
+    ...(deps.servedCertificates === undefined
+      ? {}
+      : { servedCertificates: tracedServed(deps.servedCertificates, tracer) }),
   };
 }
 

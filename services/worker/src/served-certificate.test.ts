@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:tls';
+import type { Server } from 'node:tls';
+import { after, describe, it } from 'node:test';
+import { CertificateAuthority, generateKeyPair } from '@stampede/harness';
+import type { CertificateTemplate } from '@stampede/harness';
+import { createServedCertificates, servedSanKeys } from './served-certificate.ts';
+
+describe('servedSanKeys', () => {
+  const cases: [string, string | undefined, string[]][] = [
+    [
+      'reads DNS and IP entries as SAN keys',
+      'DNS:Node-A, IP Address:10.0.0.1',
+      ['dns:node-a', 'ip:10.0.0.1'],
+    ],
+    ['writes an IPv6 address canonically', 'IP Address:FD00:0:0:0:0:0:0:A', ['ip:fd00::a']],
+    ['skips entries of other kinds', 'email:a@b, URI:https://x, DNS:n', ['dns:n']],
+    ['reads a quoted list as no evidence at all', 'DNS:"a, IP Address:10.0.0.9", DNS:b', []],
+    ['reads no extension as no SANs', undefined, []],
+  ];
+  for (const [name, text, keys] of cases) {
+    it(name, () => {
+      assert.deepEqual([...servedSanKeys(text)], keys);
+    });
+  }
+});
+
+describe('createServedCertificates: a kubelet endpoint over TLS on loopback', () => {
+  const ca = CertificateAuthority.create('kubelet-serving-test-ca');
+  const servers: Server[] = [];
+  after(() => {
+    for (const server of servers) server.close();
+  });
+
+  async function serve(template: Partial<CertificateTemplate>, issuer = ca): Promise<number> {
+    const key = generateKeyPair();
+    const cert = issuer.issue(
+      {
+        subject: { commonName: 'system:node:node-a', organizations: ['system:nodes'] },
+        dnsNames: ['node-a'],
+        ips: ['10.0.0.1'],
+        extKeyUsages: ['serverAuth'],
+        ...template,
+      },
+      key.spki,
+    );
+    const server = createServer({ cert: cert.certPem, key: key.privateKeyPem }, socket => {
+      socket.end();
+    });
+    servers.push(server);
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+
+  const read = async (port: number, timeoutMs = 1_000) =>
+    createServedCertificates({ caPem: ca.certPem, timeoutMs }).read(
+      { host: '127.0.0.1', port },
+      'node-a',
+      new AbortController().signal,
+    );
+
+  it(
+    'reads the SANs of the requester’s certificate from the kubelet-serving CA',
+    { timeout: 5_000 },
+    async () => {
+      const fact = await read(await serve({}));
+      assert.ok(fact.state === 'known', JSON.stringify(fact));
+      assert.deepEqual([...fact.value].sort(), ['dns:node-a', 'ip:10.0.0.1']);
+    },
+  );
+
+  const refused: [string, () => Promise<number>, RegExp][] = [
+    [
+      'another node’s certificate',
+      () => serve({ subject: { commonName: 'system:node:node-b' } }),
+      /node-b/,
+    ],
+    ['a client certificate', () => serve({ extKeyUsages: ['clientAuth'] }), /server auth|purpose/],
+    [
+      'a certificate of another CA',
+      () => serve({}, CertificateAuthority.create('other-ca')),
+      /certificate/i,
+    ],
+    [
+      'an expired certificate',
+      () =>
+        serve({
+          notBefore: new Date(Date.now() - 7_200_000),
+          notAfter: new Date(Date.now() - 3_600_000),
+        }),
+      /expired/i,
+    ],
+  ];
+  for (const [name, start, reason] of refused) {
+    it(`counts ${name} as no evidence`, { timeout: 5_000 }, async () => {
+      const fact = await read(await start());
+      assert.ok(fact.state === 'unavailable', JSON.stringify(fact));
+      assert.match(fact.reason, reason);
+    });
+  }
+
+  it('counts a closed port as no evidence', { timeout: 5_000 }, async () => {
+    const port = await serve({});
+    servers.at(-1)?.close();
+    await new Promise(resolve => setTimeout(resolve, 50));
+    const fact = await read(port);
+    assert.equal(fact.state, 'unavailable');
+  });
+});
