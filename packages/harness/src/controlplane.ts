@@ -358,11 +358,26 @@ export class ControlPlane {
     return ms;
   }
 
-  async #startApiserver(): Promise<number> {
+  /**
+   * Stops kube-apiserver (`SIGKILL`, a crash; `SIGTERM`, a rollout), keeps it down for `downMs`,
+   * and starts it again with the same flags on the same port, so every client reconnects to the
+   * same URL; etcd and the controller manager run on. Resolves once it is ready again.
+   */
+  async restartApiserver(
+    options: { readonly signal?: 'SIGKILL' | 'SIGTERM'; readonly downMs?: number } = {},
+  ): Promise<number> {
+    if (options.signal === 'SIGKILL') await this.#apiserver?.kill();
+    else await this.#apiserver?.stop(10_000);
+    await new Promise(resolve => setTimeout(resolve, options.downMs ?? 0));
+    return this.#startApiserver(this.#ports.apiserver);
+  }
+
+  /** On `port` (a restart), else on a free one. */
+  async #startApiserver(port?: number): Promise<number> {
     const started = performance.now();
     const p = this.pki.paths;
     await this.#retryOnPortClash('kube-apiserver', async () => {
-      const apiserver = await freePort();
+      const apiserver = port ?? (await freePort());
       this.#ports = { ...this.#ports, apiserver };
       // The admin client's agent is bound to the old URL.
       this.#admin?.close();
