@@ -201,14 +201,13 @@ export class System {
   }
 
   async ready(service: ServiceProcess, timeoutMs = 60_000): Promise<void> {
-    const port = await Promise.race([
-      service.healthPort,
-      service.exited.then(code => {
-        throw new Error(`${service.name} exited (${code}):\n${this.tail(service)}`);
-      }),
-    ]);
+    // A service serves its health port before it has started, and may still exit after that.
+    const exited = service.exited.then(code => {
+      throw new Error(`${service.name} exited (${code}):\n${this.tail(service)}`);
+    });
+    const port = await Promise.race([service.healthPort, exited]);
     const path = service.kind === 'dashboard' ? '/' : '/readyz';
-    await until(
+    const polled = until(
       `${service.name} ready`,
       async () => {
         const response = await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined);
@@ -216,6 +215,7 @@ export class System {
       },
       timeoutMs,
     );
+    await Promise.race([polled, exited]);
   }
 
   tail(service: ServiceProcess, lines = 40): string {

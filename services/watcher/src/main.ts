@@ -86,7 +86,9 @@ try {
     port: config.healthPort,
     host: config.healthHost,
     live: { starting: () => ({ ok: true, detail: 'waiting for Redis' }) },
-    ready: { redis: () => ({ ok: redis.status === 'ready', detail: redis.status }) },
+    // Never ready before the real checks are handed over: Redis may be up and still refused
+    // (an evicting maxmemory-policy), and the process then exits.
+    ready: { starting: () => ({ ok: false, detail: `Redis ${redis.status}` }) },
     metrics: () => {
       countRestarts();
       return metrics.render();
