@@ -235,10 +235,12 @@ function servedCertificateOptions(
     return { ok: false, errors: [`SERVED_CERTIFICATE_CA_FILE: ${why}`] };
   }
   try {
-    return {
-      ok: true,
-      config: { caPem: readFile(file), timeoutMs: e.SERVED_CERTIFICATE_TIMEOUT_MS },
-    };
+    readFile(file);
+    // A review found wrong-approval paths (a node can serve an old certificate approved under a
+    // weaker policy; an inventory that omits a SAN was overridden): refused until the evidence is
+    // bound to certificates stampede approved with the inventory's word (ADR 24).
+    const why = 'not available yet: a served certificate is not safe evidence (ADR 24)';
+    return { ok: false, errors: [`evidence.acceptServedCertificate: ${why}`] };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     return { ok: false, errors: [`SERVED_CERTIFICATE_CA_FILE: ${detail.split('\n')[0] ?? ''}`] };
