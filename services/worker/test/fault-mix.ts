@@ -3,7 +3,14 @@
 // another signer that nothing may touch. The test says what each should get; the audit log says
 // what each got.
 import assert from 'node:assert/strict';
-import { CSR_PATH, KubeletEmulator, assertInvariants, csrManifest } from '@stampede/harness';
+import {
+  CSR_PATH,
+  KubeletEmulator,
+  assertInvariants,
+  checkInvariants,
+  csrManifest,
+  until,
+} from '@stampede/harness';
 import { summarize } from '@stampede/harness';
 import type { AuditLog, CertificateSigningRequest, CsrExpectation } from '@stampede/harness';
 import type { Expected, NodeAddress, System } from '@stampede/harness';
@@ -171,4 +178,15 @@ export async function assertSettled(
     const wanted = { approve: [['Approved']], deny: [['Denied', reason]], ignore: [] }[expect];
     assert.deepEqual(settled, wanted, csr.metadata.name);
   }
+}
+
+/** Until a few of the mix's CSRs are decided, by the audit log; the fault must find some still queued. */
+export async function partlyDecided(audit: AuditLog, mix: Mix, fault: string): Promise<number> {
+  const decided = () =>
+    checkInvariants(audit.events(), mix.expectations).csrs.filter(c => c.decisions.length > 0)
+      .length;
+  await until('a few decided', () => decided() >= 3, 60_000, 50);
+  const count = decided();
+  assert.ok(count < mix.queueable.length, `the ${fault} came too late: ${count} decided`);
+  return count;
 }

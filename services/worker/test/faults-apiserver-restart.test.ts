@@ -11,9 +11,8 @@
 // the window is a fraction of a millisecond per write, at five jobs a second.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AuditLog, System, checkInvariants, until } from '@stampede/harness';
-import { FaultFleet, assertSettled } from './fault-mix.ts';
-import type { Mix } from './fault-mix.ts';
+import { AuditLog, System } from '@stampede/harness';
+import { FaultFleet, assertSettled, partlyDecided } from './fault-mix.ts';
 
 const restarts: { readonly name: string; readonly signal: 'SIGTERM' | 'SIGKILL' }[] = [
   {
@@ -47,20 +46,10 @@ describe('kube-apiserver restarted', () => {
     audit.remove();
   });
 
-  async function partlyDecided(mix: Mix): Promise<number> {
-    const decided = () =>
-      checkInvariants(audit.events(), mix.expectations).csrs.filter(c => c.decisions.length > 0)
-        .length;
-    await until('a few decided', () => decided() >= 3, 60_000, 50);
-    const count = decided();
-    assert.ok(count < mix.queueable.length, `the restart came too late: ${count} decided`);
-    return count;
-  }
-
   for (const { name, signal } of restarts) {
     it(name, async () => {
       const mix = await fleet.mix(`apiserver-${signal.toLowerCase()}`, 20);
-      const decided = await partlyDecided(mix);
+      const decided = await partlyDecided(audit, mix, 'restart');
       const before = system.cp.pids.apiserver;
       // Down for 3 s: past the clients' immediate retry, so each one sees it gone.
       const readyMs = await system.cp.restartApiserver({ signal, downMs: 3_000 });

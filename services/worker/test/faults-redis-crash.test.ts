@@ -14,9 +14,8 @@ import { readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuditLog, System, checkInvariants, repoRoot, until } from '@stampede/harness';
-import { FaultFleet, assertSettled } from './fault-mix.ts';
-import type { Mix } from './fault-mix.ts';
+import { AuditLog, System, repoRoot } from '@stampede/harness';
+import { FaultFleet, assertSettled, partlyDecided } from './fault-mix.ts';
 
 const SHIPPED_CONFIG = join(repoRoot(), 'deploy/components/redis-in-cluster/redis.conf');
 const PERSISTENCE = [
@@ -79,20 +78,9 @@ describe('Redis crashes under the shipped persistence settings', () => {
     audit.remove();
   });
 
-  /** Until a few of the mix's CSRs are decided; the crash must find some still queued. */
-  async function partlyDecided(mix: Mix): Promise<number> {
-    const decided = () =>
-      checkInvariants(audit.events(), mix.expectations).csrs.filter(c => c.decisions.length > 0)
-        .length;
-    await until('a few decided', () => decided() >= 3, 60_000, 50);
-    const count = decided();
-    assert.ok(count < mix.queueable.length, `the crash came too late: ${count} decided`);
-    return count;
-  }
-
   it('loses nothing for good when Redis is SIGKILLed mid-storm and restarted on its data', async () => {
     const mix = await fleet.mix('redis-kill', 20);
-    const decided = await partlyDecided(mix);
+    const decided = await partlyDecided(audit, mix, 'crash');
     await system.redis.kill();
     // Long enough for every service to notice: their commands fail, their connections retry.
     await sleep(2_000);
@@ -105,7 +93,7 @@ describe('Redis crashes under the shipped persistence settings', () => {
     const aof = appendedFile(system.redis.dir);
     const mark = statSync(aof).size;
     const mix = await fleet.mix('host-crash', 20);
-    const decided = await partlyDecided(mix);
+    const decided = await partlyDecided(audit, mix, 'crash');
     await system.redis.kill();
     assert.equal(appendedFile(system.redis.dir), aof, 'no AOF rewrite since the mark');
     const lost = statSync(aof).size - mark;
