@@ -10,10 +10,12 @@
 #   ${STAMPEDE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/stampede}/prometheus/<key>/prometheus
 # Built after promtool, most of its packages come from Go's build cache. Without the web UI's
 # assets (the API is all the test needs). The last line on stdout is the absolute binary path.
+# Built with -tags remove_all_sd: no cloud service discovery (AWS, Azure, GCE, … the largest packages
+# of the tree); the tests use static targets and rule files only.
 set -euo pipefail
 
 script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 # shellcheck source=lib/go-build-cached.sh
 source "$script_dir/lib/go-build-cached.sh"
 
-go_build_cached prometheus "$(cd -- "$script_dir/.." && pwd -P)/go/promtool" github.com/prometheus/prometheus/cmd/prometheus
+go_build_cached prometheus "$(cd -- "$script_dir/.." && pwd -P)/go/promtool" github.com/prometheus/prometheus/cmd/prometheus "" remove_all_sd

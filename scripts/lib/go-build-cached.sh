@@ -2,20 +2,21 @@
 # Shared by the scripts that build Go programs for the tests into the cache outside the checkout
 # (build-controlplane.sh, build-jaeger.sh; build-compose.sh uses go_on_path and lock_build).
 #
-# go_build_cached NAME SRC_DIR PACKAGE [LDFLAGS_FUNCTION]
+# go_build_cached NAME SRC_DIR PACKAGE [LDFLAGS_FUNCTION] [TAGS]
 #
 # Builds (or reuses) one Go program from a small module under go/, cached outside the checkout and
 # keyed by the sha256 of the module's go.sum, go.mod and *.go files:
 #   ${STAMPEDE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/stampede}/NAME/<key>/NAME
 # A cache hit prints the path and returns without running `go`. The last line on stdout is always
 # the absolute binary path; progress (one line every 30 s) goes to stderr. LDFLAGS_FUNCTION, when
-# given, is called inside SRC_DIR on a cache miss only and prints extra -ldflags.
+# given, is called inside SRC_DIR on a cache miss only and prints extra -ldflags. TAGS, when given,
+# is passed to `go build -tags` and is part of the key.
 #
 # Environment:
 #   STAMPEDE_CACHE        cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/stampede)
 #   STAMPEDE_BUILD_JOBS   go build -p (default 2; each compile can take >1 GiB)
 go_build_cached() {
-  local name=$1 src=$2 pkg=$3 ldflags_fn=${4:-}
+  local name=$1 src=$2 pkg=$3 ldflags_fn=${4:-} tags=${5:-}
   local f
   for f in go.sum go.mod; do
     if [[ ! -f "$src/$f" ]]; then
@@ -25,7 +26,7 @@ go_build_cached() {
   done
 
   local key cache_root dir bin
-  key=$(cd "$src" && cat go.sum go.mod $(ls -- *.go 2>/dev/null) | sha256sum | cut -c1-16)
+  key=$(cd "$src" && { cat go.sum go.mod $(ls -- *.go 2>/dev/null); [[ -z "$tags" ]] || printf 'tags=%s' "$tags"; } | sha256sum | cut -c1-16)
   cache_root="${STAMPEDE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/stampede}"
   dir="$cache_root/$name/$key"
   bin="$dir/$name"
@@ -70,7 +71,7 @@ go_build_cached() {
     echo "build-$name: downloading modules (if not cached)…" >&2
     go mod download
     local total
-    total=$(go list -deps "$pkg" | wc -l)
+    total=$(go list -tags "$tags" -deps "$pkg" | wc -l)
 
     local tmp start log rc
     tmp=$(mktemp "$dir/.$name.tmp.XXXXXX")
@@ -81,7 +82,7 @@ go_build_cached() {
     # `go build -v` prints each package as it is compiled; turn that into one
     # progress line every 30 s, and pass every other line (errors) through.
     set +e
-    go build -v -p "$jobs" -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg" 2>&1 | tee "$log" | {
+    go build -v -p "$jobs" -trimpath -tags "$tags" -ldflags "$ldflags" -o "$tmp" "$pkg" 2>&1 | tee "$log" | {
       n=0; last=""; next=$((SECONDS + 30))
       while :; do
         if IFS= read -r -t 5 line; then

@@ -1,8 +1,8 @@
 // Cases of the fault catalogue not covered by faults.test.ts, each on real components and each
 // judged by the API server's audit log (fault-mix.ts): every valid CSR approved once, every
 // invalid one denied once, each with one Event, nothing written for another signer's. F01 Redis
-// down at start-up, F09 a wrong Redis password, F34 the trace collector down; F31 (the
-// SubjectAccessReview failing) needs its own API server configuration: faults-sar.test.ts.
+// down at start-up, F07 a full Redis, F09 a wrong Redis password, F34 the trace collector down;
+// F31 (the SubjectAccessReview failing) needs its own API server configuration: faults-sar.test.ts.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -87,6 +87,51 @@ describe('fault catalogue on real components', () => {
     assert.equal(system.redis.port, port, 'Redis is back on its port');
     await Promise.all([system.ready(watcher), system.ready(worker)]);
     await assertSettled(system, audit, mix, 30_000);
+    await stopServices();
+  });
+
+  it('F07: a full Redis (maxmemory, noeviction) stops decisions without losing a job or a service', async () => {
+    // No resync and no relist within the case: what the watcher failed to enqueue while Redis
+    // refused writes, it must enqueue again by itself.
+    const resyncAt = Date.now() + 60_000;
+    await system.start('watcher', {
+      RESYNC_INTERVAL_SECONDS: '60',
+      RELIST_INTERVAL_SECONDS: '3600',
+    });
+    await system.start('worker');
+    const [watcher, worker] = system.services.slice(-2);
+    assert.ok(watcher?.kind === 'watcher' && worker?.kind === 'worker');
+    const used = Number(
+      /used_memory:(\d+)/.exec(String(await system.redis.command('INFO', 'memory')))?.[1],
+    );
+    assert.ok(used > 0, 'Redis reports its memory');
+    // Below what it holds: under noeviction every write (each enqueue, each BullMQ script) is
+    // refused with an OOM error, reads still work.
+    await system.redis.command('CONFIG', 'SET', 'maxmemory', String(Math.floor(used / 2)));
+    let mix: Mix;
+    try {
+      mix = await fleet.mix('f07', 10);
+      await sleep(10_000);
+      const touched = checkInvariants(audit.events(), mix.expectations).csrs.filter(
+        c => c.writes.length > 0,
+      );
+      assert.deepEqual(
+        touched.map(c => c.name),
+        [],
+        'nothing decided while Redis refuses every write',
+      );
+      for (const service of [watcher, worker]) {
+        assert.equal(
+          service.child.exitCode,
+          null,
+          `${service.name} exited:\n${system.tail(service)}`,
+        );
+      }
+    } finally {
+      await system.redis.command('CONFIG', 'SET', 'maxmemory', '0');
+    }
+    await assertSettled(system, audit, mix, 30_000);
+    assert.ok(Date.now() < resyncAt, 'settled before any resync could have re-queued a lost job');
     await stopServices();
   });
 
