@@ -180,6 +180,13 @@ export async function assertSettled(
   }
 }
 
+/** The mix's CSRs with an approval write of any outcome, by the audit log. */
+export function writtenTo(audit: AuditLog, mix: Mix): string[] {
+  return checkInvariants(audit.events(), mix.expectations)
+    .csrs.filter(c => c.writes.length > 0)
+    .map(c => c.name);
+}
+
 /** Until a few of the mix's CSRs are decided, by the audit log; the fault must find some still queued. */
 export async function partlyDecided(audit: AuditLog, mix: Mix, fault: string): Promise<number> {
   const decided = () =>
