@@ -139,9 +139,13 @@ describe('the autoscaling metric on /metrics', () => {
           return samples(await response.text(), metric.name);
         }),
       );
+    // Each watcher refreshes its gauge on its own tick: wait until every one has seen the whole
+    // backlog, or the naive sum below races the slower one.
+    const full = (all: readonly Sample[][]): boolean =>
+      all.every(scrape => hpaValue([scrape], metric) >= BACKLOG);
     let scrapes = await scrape();
     const deadline = Date.now() + 30_000;
-    while (hpaValue(scrapes, metric) < BACKLOG && Date.now() < deadline) {
+    while (!full(scrapes) && Date.now() < deadline) {
       await sleep(250);
       scrapes = await scrape();
     }
