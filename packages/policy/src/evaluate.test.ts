@@ -325,7 +325,10 @@ describe('requiredFacts', () => {
   });
   it('reads the served certificate only when the policy accepts it', () => {
     const accepting = policy({
-      evidence: { require: ['inventory'], acceptServedCertificate: true },
+      evidence: {
+        require: ['inventory'],
+        servedCertificate: { issuedAfter: '2026-01-01T00:00:00Z' },
+      },
     });
     assert.deepEqual(requiredFacts(csrRequest(), accepting).facts, [
       'node',

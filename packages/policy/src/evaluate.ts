@@ -59,7 +59,7 @@ export function requiredFacts(request: CsrRequest, policy: Policy): RequiredFact
   for (const row of factRows)
     if (row.enabled(policy)) for (const fact of row.needs) facts.add(fact);
   // Read by the inventory row only as an alternative voucher, so no row needs it.
-  if (policy.evidence.servedCertificate) facts.add('servedCertificate');
+  if (policy.evidence.servedCertificate !== undefined) facts.add('servedCertificate');
   return { nodeName: nodeNameFromUsername(request.username), facts: [...facts] };
 }
 
@@ -164,6 +164,7 @@ const rowFacts = (facts: Facts, ctx: CheckContext): RowFacts => ({
   inventory: shown(
     inventoryWithServedCertificate(
       ctx,
+      facts.nowMs,
       facts.inventory ?? { state: 'unavailable', reason: 'not asked' },
       facts.servedCertificate,
     ),

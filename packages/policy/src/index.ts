@@ -22,7 +22,7 @@ export { checks, nodeNameFromUsername, readServiceRanges } from './checks/index.
 export type { Check, CheckContext, CheckResult, FactContext } from './checks/index.ts';
 export { reportedAddressKeys } from './checks/ownership.ts';
 export { normaliseDnsName } from './dns.ts';
-export { parseIp, parseIpSloppy } from './ip.ts';
+export { parseIp, parseIpSloppy, specialIpClass } from './ip.ts';
 export {
   addressIndex,
   csrRequestFromObject,

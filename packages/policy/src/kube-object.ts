@@ -77,7 +77,8 @@ export function parseKubeTimestamp(text: string): number | undefined {
   return (seconds - c.offsetMinutes * 60) * 1000 + c.ms;
 }
 
-const timestamp = z.string().transform((text, ctx) => {
+/** An RFC 3339 time, parsed to ms since the epoch (Kubernetes objects and the policy file). */
+export const rfc3339Ms = z.string().transform((text, ctx) => {
   const ms = parseKubeTimestamp(text);
   if (ms === undefined) {
     ctx.addIssue({
@@ -92,7 +93,7 @@ const timestamp = z.string().transform((text, ctx) => {
 const metadata = z.looseObject({
   name: z.string().min(1),
   uid: z.string().default(''),
-  creationTimestamp: timestamp,
+  creationTimestamp: rfc3339Ms,
   deletionTimestamp: z.string().nullish(),
 });
 

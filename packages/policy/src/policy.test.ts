@@ -29,7 +29,7 @@ describe('loadPolicy defaults', () => {
     [
       'requires no evidence beyond the Node by default',
       () => {
-        assert.deepEqual(p.evidence, { inventory: false, servedCertificate: false });
+        assert.deepEqual(p.evidence, { inventory: false, servedCertificate: undefined });
       },
     ],
     [
@@ -269,9 +269,29 @@ describe('loadPolicy refuses a bad field and names it', () => {
       /^evidence\.require\[0\]: /,
     ],
     [
-      'a served certificate accepted as evidence where no evidence is required',
-      { evidence: { acceptServedCertificate: true } },
-      /^evidence\.acceptServedCertificate: adds nothing/,
+      'a served certificate accepted where the inventory is not required',
+      { evidence: { servedCertificate: { issuedAfter: '2026-01-01T00:00:00Z' } } },
+      /^evidence\.servedCertificate: stands in for the inventory/,
+    ],
+    [
+      'a served certificate with no time since which it counts',
+      { evidence: { require: ['inventory'], servedCertificate: {} } },
+      /^evidence\.servedCertificate\.issuedAfter: /,
+    ],
+    [
+      'a served certificate issued after a time that is not RFC 3339',
+      { evidence: { require: ['inventory'], servedCertificate: { issuedAfter: 'yesterday' } } },
+      /^evidence\.servedCertificate\.issuedAfter: /,
+    ],
+    [
+      'a served certificate maxAgeDays of zero',
+      {
+        evidence: {
+          require: ['inventory'],
+          servedCertificate: { issuedAfter: '2026-01-01T00:00:00Z', maxAgeDays: 0 },
+        },
+      },
+      /^evidence\.servedCertificate\.maxAgeDays: /,
     ],
     ['a maxSans of zero', { maxSans: 0 }, /^maxSans: /],
     ['a fractional maxSans', { maxSans: 1.5 }, /^maxSans: /],

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { hostnameProblem, normaliseDnsName } from './dns.ts';
 import { parseCidr, parseIpOrCidr } from './ip.ts';
+import { rfc3339Ms } from './kube-object.ts';
 import type { Cidr } from './ip.ts';
 
 export const USAGE_DIGITAL_SIGNATURE = 'digital signature';
@@ -86,10 +87,13 @@ export interface Policy {
   readonly evidence: {
     readonly inventory: boolean;
     /**
-     * A SAN the requester's kubelet serves now in a certificate from the kubelet-serving CA needs
-     * no other voucher (a renewal of what was approved before), unless the inventory refuses it.
+     * While the inventory cannot answer (and only then), a request whose every SAN the requester's
+     * kubelet serves now, in a certificate from the kubelet-serving CA issued at or after
+     * `issuedAfterMs` (when the inventory began to be required, so the inventory vouched for it)
+     * and, with `maxAgeMs`, not older than that, needs no answer (docs/adr/0024).
      */
-    readonly servedCertificate: boolean;
+    readonly servedCertificate:
+      { readonly issuedAfterMs: number; readonly maxAgeMs: number | undefined } | undefined;
   };
 }
 
@@ -249,8 +253,14 @@ export const policyConfigSchema = z.strictObject({
     .strictObject({
       // Each source listed must vouch for each SAN; none (the default) keeps the Node's word.
       require: z.array(z.enum(EVIDENCE_SOURCES)).default([]),
-      // Renewals: a SAN in the certificate the kubelet serves now counts as vouched for.
-      acceptServedCertificate: z.boolean().default(false),
+      // Renewals through an inventory outage: the certificate the kubelet serves now, if issued
+      // since the inventory was required, stands in for the answer the inventory cannot give.
+      servedCertificate: z
+        .strictObject({
+          issuedAfter: rfc3339Ms,
+          maxAgeDays: int(1, 3_650).optional(),
+        })
+        .optional(),
     })
     .prefault({}),
 });
@@ -281,12 +291,22 @@ function crossFieldErrors(p: Parsed): string[] {
         'ownership.allowedDnsSuffixes or ownership.allowedDnsPattern',
     );
   }
-  if (p.evidence.acceptServedCertificate && p.evidence.require.length === 0) {
+  if (p.evidence.servedCertificate !== undefined && !p.evidence.require.includes('inventory')) {
     errors.push(
-      'evidence.acceptServedCertificate: adds nothing unless evidence.require lists a source',
+      'evidence.servedCertificate: stands in for the inventory, so needs evidence.require: [inventory]',
     );
   }
   return errors;
+}
+
+function compileServedCertificate(
+  served: Parsed['evidence']['servedCertificate'],
+): Policy['evidence']['servedCertificate'] {
+  if (served === undefined) return undefined;
+  return {
+    issuedAfterMs: served.issuedAfter,
+    maxAgeMs: served.maxAgeDays === undefined ? undefined : served.maxAgeDays * 86_400_000,
+  };
 }
 
 /** Rule 13's reserved lists: the built-ins less those removed, then the configured ones. */
@@ -338,7 +358,7 @@ function compile(p: Parsed): Policy {
     nodeGraceSeconds: p.nodeGraceSeconds,
     evidence: {
       inventory: p.evidence.require.includes('inventory'),
-      servedCertificate: p.evidence.acceptServedCertificate,
+      servedCertificate: compileServedCertificate(p.evidence.servedCertificate),
     },
   };
 }

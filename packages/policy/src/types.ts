@@ -194,12 +194,18 @@ export interface Facts {
    */
   readonly inventory?: Fact<InventoryAnswer>;
   /**
-   * The SAN keys of the certificate the requester's kubelet serves now (only when the policy
-   * accepts it as evidence): the shell verified it chains to the kubelet-serving CA, is unexpired,
-   * is for server auth and names the requester. Anything but `known` is no evidence from it, never
-   * a retry or a deny by itself: the inventory must vouch instead.
+   * The certificate the requester's kubelet serves now (only when the policy accepts it and the
+   * inventory could not answer): the shell verified it chains to the kubelet-serving CA, is
+   * unexpired, is for server auth and names the requester. Anything but `known` is no evidence,
+   * never a retry or a deny by itself: the inventory's retry stands.
    */
-  readonly servedCertificate?: Fact<ReadonlySet<string>>;
+  readonly servedCertificate?: Fact<ServedCertificate>;
+}
+
+/** What the policy reads of a served certificate: its SAN keys and when it was issued. */
+export interface ServedCertificate {
+  readonly sanKeys: ReadonlySet<string>;
+  readonly notBeforeMs: number;
 }
 
 /** An inventory's verdict on each SAN it was asked about, keyed like Facts.claimants. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CertificateAuthority, generateKeyPair } from '@stampede/harness';
 import { defaultPolicy } from '@stampede/policy';
 import { loadConfig } from './config.ts';
 
@@ -12,6 +13,14 @@ const files: Record<string, string> = {
   token: 'secret\n',
   'empty-token': ' \n',
 };
+const servingCa = CertificateAuthority.create('kubelet-serving-test-ca');
+files['serving-ca.pem'] = servingCa.certPem;
+files['leaf.pem'] = servingCa.issue(
+  { subject: { commonName: 'system:node:node-a' }, extKeyUsages: ['serverAuth'] },
+  generateKeyPair().spki,
+).certPem;
+files['served.yaml'] =
+  'evidence:\n  require: [inventory]\n  servedCertificate:\n    issuedAfter: 2026-12-01T00:00:00Z\n';
 const readFile = (path: string): string => {
   const text = files[path];
   if (text === undefined) throw new Error(`ENOENT: ${path}`);
@@ -167,6 +176,66 @@ describe('loadConfig: the inventory webhook matches the policy', () => {
         assert.equal(result.config.inventory?.url.href, url);
         assert.equal(result.config.inventory.caPem, 'CA PEM');
         assert.equal(result.config.inventory.timeoutMs, 2_000);
+      } else {
+        assert.match(result.ok ? '(loaded)' : result.errors.join('; '), error);
+      }
+    });
+  }
+});
+
+describe('loadConfig: reading served certificates matches the policy', () => {
+  const inventory = {
+    REDIS_URL: 'redis://r',
+    INVENTORY_URL: 'https://inventory.example/review',
+    INVENTORY_CA_FILE: 'ca.pem',
+  };
+  const served = { ...inventory, POLICY_FILE: 'served.yaml' };
+  const cases: [string, Record<string, string>, RegExp | undefined][] = [
+    [
+      'takes the kubelet-serving CA, with port 10250 and a 2 s timeout by default',
+      { ...served, SERVED_CERTIFICATE_CA_FILE: 'serving-ca.pem' },
+      undefined,
+    ],
+    [
+      'refuses a policy that accepts served certificates without the CA',
+      served,
+      /^SERVED_CERTIFICATE_CA_FILE: required/,
+    ],
+    [
+      'refuses the CA where the policy does not accept served certificates',
+      { ...inventory, POLICY_FILE: 'inventory.yaml', SERVED_CERTIFICATE_CA_FILE: 'serving-ca.pem' },
+      /^SERVED_CERTIFICATE_CA_FILE: set, but the policy/,
+    ],
+    [
+      'refuses a CA file that holds no certificate',
+      { ...served, SERVED_CERTIFICATE_CA_FILE: 'ca.pem' },
+      /^SERVED_CERTIFICATE_CA_FILE: /,
+    ],
+    [
+      'refuses a CA file that holds a leaf certificate',
+      { ...served, SERVED_CERTIFICATE_CA_FILE: 'leaf.pem' },
+      /^SERVED_CERTIFICATE_CA_FILE: not a CA certificate/,
+    ],
+    [
+      'refuses a timeout above 5 s (a node would choose how long a worker waits)',
+      {
+        ...served,
+        SERVED_CERTIFICATE_CA_FILE: 'serving-ca.pem',
+        SERVED_CERTIFICATE_TIMEOUT_MS: '5001',
+      },
+      /^SERVED_CERTIFICATE_TIMEOUT_MS: /,
+    ],
+  ];
+  for (const [name, env, error] of cases) {
+    it(name, () => {
+      const result = loadConfig(env, readFile);
+      if (error === undefined) {
+        assert.ok(result.ok, result.ok ? '' : result.errors.join('; '));
+        assert.deepEqual(result.config.servedCertificate, {
+          caPem: servingCa.certPem,
+          timeoutMs: 2_000,
+          port: 10_250,
+        });
       } else {
         assert.match(result.ok ? '(loaded)' : result.errors.join('; '), error);
       }

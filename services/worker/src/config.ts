@@ -1,5 +1,6 @@
 // The worker's configuration: environment variables and an optional policy file (YAML or JSON),
 // validated at start; the error names every bad variable and every bad policy field.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
@@ -68,7 +69,9 @@ const schema = z.object({
   INVENTORY_TOKEN_FILE: z.string().min(1).optional(),
   INVENTORY_TIMEOUT_MS: int(100, 60_000, 2_000),
   SERVED_CERTIFICATE_CA_FILE: z.string().min(1).optional(),
-  SERVED_CERTIFICATE_TIMEOUT_MS: int(100, 60_000, 2_000),
+  // A node chooses how long its port keeps a worker waiting: a few seconds at most.
+  SERVED_CERTIFICATE_TIMEOUT_MS: int(100, 5_000, 2_000),
+  SERVED_CERTIFICATE_PORT: int(1, 65_535, 10_250),
   ...variablesOf.process,
 });
 
@@ -130,8 +133,13 @@ const variables: readonly EnvDoc[] = [
   },
   {
     name: 'SERVED_CERTIFICATE_TIMEOUT_MS',
-    description: "per read of a kubelet's certificate; a timeout is no evidence",
+    description: "per read of a kubelet's certificate (at most 5000); a timeout is no evidence",
     default: '2000',
+  },
+  {
+    name: 'SERVED_CERTIFICATE_PORT',
+    description: "the kubelets' port (not the one a Node reports of itself)",
+    default: '10250',
   },
   ...common.process,
 ];
@@ -219,7 +227,7 @@ function servedCertificateOptions(
   readFile: ReadFile,
 ): ConfigResult<ServedCertificateOptions | undefined> {
   const file = e.SERVED_CERTIFICATE_CA_FILE;
-  if (!policy.evidence.servedCertificate) {
+  if (policy.evidence.servedCertificate === undefined) {
     return file === undefined
       ? { ok: true, config: undefined }
       : {
@@ -230,17 +238,22 @@ function servedCertificateOptions(
         };
   }
   if (file === undefined) {
-    const why =
-      'required, the policy accepts served certificates (evidence.acceptServedCertificate)';
+    const why = 'required, the policy accepts served certificates (evidence.servedCertificate)';
     return { ok: false, errors: [`SERVED_CERTIFICATE_CA_FILE: ${why}`] };
   }
   try {
-    readFile(file);
-    // A review found wrong-approval paths (a node can serve an old certificate approved under a
-    // weaker policy; an inventory that omits a SAN was overridden): refused until the evidence is
-    // bound to certificates stampede approved with the inventory's word (ADR 24).
-    const why = 'not available yet: a served certificate is not safe evidence (ADR 24)';
-    return { ok: false, errors: [`evidence.acceptServedCertificate: ${why}`] };
+    const caPem = readFile(file);
+    // A typo'd or wrong file would make every read "no evidence" in silence: refuse it at start.
+    const ca = new X509Certificate(caPem);
+    if (!ca.ca) return { ok: false, errors: ['SERVED_CERTIFICATE_CA_FILE: not a CA certificate'] };
+    return {
+      ok: true,
+      config: {
+        caPem,
+        timeoutMs: e.SERVED_CERTIFICATE_TIMEOUT_MS,
+        port: e.SERVED_CERTIFICATE_PORT,
+      },
+    };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     return { ok: false, errors: [`SERVED_CERTIFICATE_CA_FILE: ${detail.split('\n')[0] ?? ''}`] };

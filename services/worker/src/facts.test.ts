@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RetryableError } from '@stampede/kube';
 import type { Node } from '@stampede/kube';
-import { defaultPolicy } from '@stampede/policy';
-import type { AddressClaimant, CsrRequest, Facts } from '@stampede/policy';
+import { defaultPolicy, loadPolicy } from '@stampede/policy';
+import type { AddressClaimant, CsrRequest, Fact, Facts, InventoryAnswer } from '@stampede/policy';
 import { gatherFacts } from './facts.ts';
 import type { FactSources } from './facts.ts';
 
@@ -46,13 +46,25 @@ interface Setup {
   readonly watch?: Record<string, readonly AddressClaimant[]>;
   /** The CSR's SAN keys; default: the requester's name and IP. */
   readonly keys?: readonly string[];
+  /** With it, the policy requires the inventory and accepts served certificates. */
+  readonly inventory?: Fact<InventoryAnswer>;
 }
+
+const servedPolicy = (() => {
+  const loaded = loadPolicy({
+    evidence: { require: ['inventory'], servedCertificate: { issuedAfter: OLD } },
+  });
+  if (!loaded.ok) throw new Error(loaded.errors.join('; '));
+  return loaded.policy;
+})();
 
 async function gather(
   setup: Setup,
-): Promise<{ facts: Facts; reads: string[]; waitedFor: string[] }> {
+): Promise<{ facts: Facts; reads: string[]; waitedFor: string[]; dialled: string[] }> {
   const reads: string[] = [];
   const waitedFor: string[] = [];
+  const dialled: string[] = [];
+  const inventory = setup.inventory;
   const sources: FactSources = {
     now: () => ms(NEW) + 1_000,
     kube: {
@@ -74,12 +86,24 @@ async function gather(
       },
     },
     serviceRanges: { current: () => Promise.resolve({ state: 'known', value: ['10.96.0.0/16'] }) },
+    ...(inventory === undefined
+      ? {}
+      : {
+          inventory: { review: () => Promise.resolve(inventory) },
+          servedCertificates: {
+            read: host => {
+              dialled.push(host);
+              return Promise.resolve({ state: 'unavailable', reason: 'closed' });
+            },
+          },
+        }),
   };
   const keys = setup.keys ?? ['dns:me', 'ip:10.1.0.1'];
   const signal = new AbortController().signal;
-  const input = { request, policy: defaultPolicy, requestedKeys: keys };
+  const policy = inventory === undefined ? defaultPolicy : servedPolicy;
+  const input = { request, policy, requestedKeys: keys, csr: { name: 'csr-1', uid: 'u1' } };
   const facts = await gatherFacts(sources, input, signal);
-  return { facts, reads, waitedFor };
+  return { facts, reads, waitedFor, dialled };
 }
 
 const me = wireNode('me', MID, '500', '10.1.0.1');
@@ -145,4 +169,25 @@ describe('gatherFacts', () => {
     const { facts } = await gather({ nodes: { me } });
     assert.deepEqual(facts.serviceRanges, { state: 'known', value: ['10.96.0.0/16'] });
   });
+});
+
+describe('gatherFacts: the served certificate', () => {
+  const cases: [string, Fact<InventoryAnswer>, string[]][] = [
+    [
+      'is read at the InternalIP the CSR asks for while the inventory cannot answer',
+      { state: 'unavailable', reason: 'timed out' },
+      ['10.1.0.1'],
+    ],
+    [
+      'is not read when the inventory answers (its word stands, and no dial is made)',
+      { state: 'known', value: new Map() },
+      [],
+    ],
+  ];
+  for (const [name, inventory, dialled] of cases) {
+    it(name, async () => {
+      const gathered = await gather({ nodes: { me }, inventory });
+      assert.deepEqual(gathered.dialled, dialled);
+    });
+  }
 });

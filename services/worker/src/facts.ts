@@ -3,13 +3,14 @@
 // ranges. A transient failure becomes an `unavailable` fact, which the policy turns
 // into a retry and never into a deny. A 429 is rethrown: the API server wants every worker to slow down.
 import { RetryableError } from '@stampede/kube';
-import type { KubeClient, Node, SubjectAccessReviewSpec } from '@stampede/kube';
-import { nodeFactFromObject, parseIp, requiredFacts } from '@stampede/policy';
+import type { KubeClient, SubjectAccessReviewSpec } from '@stampede/kube';
+import { nodeFactFromObject, requiredFacts } from '@stampede/policy';
 import type { CsrRequest, Fact, Facts, NodeFact, Policy } from '@stampede/policy';
 import { contestFact } from './contest.ts';
 import type { ContestSources } from './contest.ts';
 import type { Inventory } from './inventory.ts';
-import type { KubeletEndpoint, ServedCertificates } from './served-certificate.ts';
+import { servedCertificateHost } from './served-certificate.ts';
+import type { ServedCertificates } from './served-certificate.ts';
 import type { ServiceRanges } from './service-ranges.ts';
 
 export interface FactSources {
@@ -40,21 +41,6 @@ interface ReadNode {
   readonly state: 'known';
   readonly value: NodeFact;
   readonly resourceVersion: string;
-  readonly kubeletEndpoint: KubeletEndpoint | undefined;
-}
-
-/**
- * Where the Node's kubelet serves: its first InternalIP that is an IP address (a name would send
- * the worker to whatever DNS says) and the port it reports. Undefined when either is missing.
- */
-function kubeletEndpointOf(node: Node): KubeletEndpoint | undefined {
-  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-  if (!Number.isInteger(port) || port === undefined || port < 1 || port > 65_535) return undefined;
-  const ips = (node.status?.addresses ?? [])
-    .filter(a => a.type === 'InternalIP')
-    .map(a => parseIp(a.address));
-  const ip = ips.find(parsed => parsed !== undefined);
-  return ip === undefined ? undefined : { host: ip.text, port };
 }
 
 async function readNode(
@@ -73,7 +59,6 @@ async function readNode(
       state: 'known',
       value: fact.value,
       resourceVersion: node.metadata?.resourceVersion ?? '',
-      kubeletEndpoint: kubeletEndpointOf(node),
     };
   } catch (error) {
     return asUnavailable(error, `GET ${what}`, signal);
@@ -173,13 +158,14 @@ async function inventoryFact(
 async function servedCertificateFact(
   sources: FactSources,
   requester: ReadNode | Exclude<Fact<NodeFact>, { state: 'known' }>,
+  requestedKeys: readonly string[],
   signal: AbortSignal,
 ): Promise<NonNullable<Facts['servedCertificate']>> {
   if (sources.servedCertificates === undefined) return unavailable('no served-certificate reader');
   if (requester.state !== 'known') return unavailable('the requesting Node is not known');
-  const endpoint = requester.kubeletEndpoint;
-  if (endpoint === undefined) return unavailable('the Node reports no kubelet endpoint');
-  return sources.servedCertificates.read(endpoint, requester.value.name, signal);
+  const host = servedCertificateHost(requester.value, requestedKeys);
+  if (host === undefined) return unavailable('no InternalIP of the Node that the CSR asks for');
+  return sources.servedCertificates.read(host, requester.value.name, signal);
 }
 
 /**
@@ -214,8 +200,9 @@ export async function gatherFacts(
     needed.facts.includes('claimants')
       ? claimantsFact(sources, read, requestedKeys, signal)
       : notNeeded,
-    needed.facts.includes('servedCertificate')
-      ? servedCertificateFact(sources, read, signal)
+    // Only an inventory that cannot answer lets the served certificate count: no dial otherwise.
+    needed.facts.includes('servedCertificate') && inventory.state !== 'known'
+      ? servedCertificateFact(sources, read, requestedKeys, signal)
       : notNeeded,
   ]);
   const node: Fact<NodeFact> =

@@ -214,12 +214,12 @@ function tracedServed(
   tracer: Tracer,
 ): NonNullable<FactSources['servedCertificates']> {
   return {
-    read: (endpoint, nodeName, signal) =>
+    read: (host, nodeName, signal) =>
       inSpan(
         tracer,
         'read served certificate',
-        { kind: SpanKind.CLIENT, attributes: { 'server.port': endpoint.port } },
-        () => served.read(endpoint, nodeName, signal),
+        { kind: SpanKind.CLIENT, attributes: { 'server.address': host } },
+        () => served.read(host, nodeName, signal),
       ),
   };
 }

@@ -5,7 +5,11 @@ import type { Server } from 'node:tls';
 import { after, describe, it } from 'node:test';
 import { CertificateAuthority, generateKeyPair } from '@stampede/harness';
 import type { CertificateTemplate } from '@stampede/harness';
-import { createServedCertificates, servedSanKeys } from './served-certificate.ts';
+import {
+  createServedCertificates,
+  servedCertificateHost,
+  servedSanKeys,
+} from './served-certificate.ts';
 
 describe('servedSanKeys', () => {
   const cases: [string, string | undefined, string[]][] = [
@@ -53,20 +57,22 @@ describe('createServedCertificates: a kubelet endpoint over TLS on loopback', ()
     return (server.address() as AddressInfo).port;
   }
 
-  const read = async (port: number, timeoutMs = 1_000) =>
-    createServedCertificates({ caPem: ca.certPem, timeoutMs }).read(
-      { host: '127.0.0.1', port },
+  const read = async (port: number, timeoutMs = 1_000, signal = new AbortController().signal) =>
+    createServedCertificates({ caPem: ca.certPem, timeoutMs, port }).read(
+      '127.0.0.1',
       'node-a',
-      new AbortController().signal,
+      signal,
     );
 
   it(
     'reads the SANs of the requester’s certificate from the kubelet-serving CA',
     { timeout: 5_000 },
     async () => {
-      const fact = await read(await serve({}));
+      const notBefore = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+      const fact = await read(await serve({ notBefore }));
       assert.ok(fact.state === 'known', JSON.stringify(fact));
-      assert.deepEqual([...fact.value].sort(), ['dns:node-a', 'ip:10.0.0.1']);
+      assert.deepEqual([...fact.value.sanKeys].sort(), ['dns:node-a', 'ip:10.0.0.1']);
+      assert.equal(fact.value.notBeforeMs, notBefore.getTime());
     },
   );
 
@@ -100,6 +106,17 @@ describe('createServedCertificates: a kubelet endpoint over TLS on loopback', ()
     });
   }
 
+  it('dials nothing once the job is cancelled', { timeout: 5_000 }, async () => {
+    let connections = 0;
+    const port = await serve({});
+    servers.at(-1)?.on('secureConnection', () => (connections += 1));
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(read(port, 1_000, controller.signal), /cancelled/);
+    await new Promise(resolve => setTimeout(resolve, 50));
+    assert.equal(connections, 0);
+  });
+
   it('counts a closed port as no evidence', { timeout: 5_000 }, async () => {
     const port = await serve({});
     servers.at(-1)?.close();
@@ -107,4 +124,45 @@ describe('createServedCertificates: a kubelet endpoint over TLS on loopback', ()
     const fact = await read(port);
     assert.equal(fact.state, 'unavailable');
   });
+});
+
+describe('servedCertificateHost: where a worker may dial', () => {
+  const node = (...ips: string[]) => ({
+    name: 'node-a',
+    createdAtMs: 0,
+    addresses: [
+      { type: 'Hostname' as const, address: 'node-a' },
+      ...ips.map(address => ({ type: 'InternalIP' as const, address })),
+    ],
+  });
+  const cases: [string, ReturnType<typeof node>, string[], string | undefined][] = [
+    ['the first InternalIP the CSR asks for', node('10.0.0.1'), ['ip:10.0.0.1'], '10.0.0.1'],
+    [
+      'not an InternalIP the CSR does not ask for',
+      node('10.0.0.9', '10.0.0.1'),
+      ['ip:10.0.0.1'],
+      '10.0.0.1',
+    ],
+    ['no address when the CSR asks for none of them', node('10.0.0.9'), ['ip:10.0.0.1'], undefined],
+    [
+      'never a loopback address, even when asked for',
+      node('127.0.0.1'),
+      ['ip:127.0.0.1'],
+      undefined,
+    ],
+    ['never a link-local address', node('169.254.169.254'), ['ip:169.254.169.254'], undefined],
+    ['never an unspecified address', node('::'), ['ip:::'], undefined],
+    [
+      'never a name in an InternalIP',
+      node('kubelet.example.com'),
+      ['dns:kubelet.example.com'],
+      undefined,
+    ],
+    ['an IPv6 address in canonical form', node('FD00:0:0:0:0:0:0:A'), ['ip:fd00::a'], 'fd00::a'],
+  ];
+  for (const [name, fact, keys, host] of cases) {
+    it(name, () => {
+      assert.equal(servedCertificateHost(fact, keys), host);
+    });
+  }
 });

@@ -1,12 +1,13 @@
-// The certificate a requester's kubelet serves now (docs/adr/0024): evidence for a renewal, read
-// over TLS from the Node's kubelet endpoint. Only a certificate that chains to the kubelet-serving
-// CA, is unexpired (both checked by the TLS handshake), is for server auth and names the requester
-// counts; its SANs are the fact. Anything else (refused, timed out, another CA, another node's
-// certificate) is `unavailable`, which the policy reads as "no evidence", never as a deny.
+// The certificate a requester's kubelet serves now (docs/adr/0024): read only while the inventory
+// cannot answer, over TLS from the kubelet's port. Only a certificate that chains to the
+// kubelet-serving CA, is unexpired (both checked by the TLS handshake), is for server auth and names
+// the requester counts; its SANs and issue time are the fact. Anything else (refused, timed out,
+// another CA, another node's certificate) is `unavailable`, which the policy reads as "no evidence":
+// the inventory's retry stands, never a deny.
 import type { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
-import { sanKeyOf } from '@stampede/policy';
-import type { Fact } from '@stampede/policy';
+import { parseIp, sanKeyOf, specialIpClass } from '@stampede/policy';
+import type { Fact, NodeFact, ServedCertificate } from '@stampede/policy';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
@@ -14,20 +15,35 @@ export interface ServedCertificateOptions {
   /** The kubelet-serving signer's CA (PEM). */
   readonly caPem: string;
   readonly timeoutMs: number;
-}
-
-/** Where a Node's kubelet listens: an InternalIP and `status.daemonEndpoints.kubeletEndpoint`. */
-export interface KubeletEndpoint {
-  readonly host: string;
+  /**
+   * The kubelets' port, the same for every node (the operator's setting, not the Node's
+   * `daemonEndpoints`, which the node writes itself).
+   */
   readonly port: number;
 }
 
 export interface ServedCertificates {
-  read(
-    endpoint: KubeletEndpoint,
-    nodeName: string,
-    signal: AbortSignal,
-  ): Promise<Fact<ReadonlySet<string>>>;
+  read(host: string, nodeName: string, signal: AbortSignal): Promise<Fact<ServedCertificate>>;
+}
+
+/**
+ * Where to dial: the Node's first InternalIP that this CSR also asks for, so the address passes
+ * every rule of the same evaluation (ownership, contest, reserved and Service ranges) before the
+ * certificate can count, and never a name (a lookup the node would choose) nor a loopback,
+ * link-local, unspecified or multicast address (the worker's own host or its neighbours).
+ */
+export function servedCertificateHost(
+  node: NodeFact,
+  requestedKeys: readonly string[],
+): string | undefined {
+  for (const { type, address } of node.addresses) {
+    if (type !== 'InternalIP') continue;
+    const ip = parseIp(address);
+    if (ip === undefined || specialIpClass(ip) !== undefined) continue;
+    const key = sanKeyOf({ type: 'IP', value: ip.text });
+    if (key !== undefined && requestedKeys.includes(key)) return ip.text;
+  }
+  return undefined;
 }
 
 const unavailable = (reason: string) => ({ state: 'unavailable', reason }) as const;
@@ -64,16 +80,20 @@ export function notTheRequesters(
 }
 
 function handshake(
-  endpoint: KubeletEndpoint,
+  host: string,
   options: ServedCertificateOptions,
   signal: AbortSignal,
 ): Promise<X509Certificate> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new Error('cancelled'));
+      return;
+    }
     // The chain and the validity period are checked by the handshake; the host name is not, since
     // the SANs are what is being read, not trusted.
     const socket = connect({
-      host: endpoint.host,
-      port: endpoint.port,
+      host,
+      port: options.port,
       ca: options.caPem,
       rejectUnauthorized: true,
       checkServerIdentity: () => undefined,
@@ -112,18 +132,22 @@ function handshake(
 
 export function createServedCertificates(options: ServedCertificateOptions): ServedCertificates {
   return {
-    async read(endpoint, nodeName, signal) {
+    async read(host, nodeName, signal) {
       let certificate: X509Certificate;
       try {
-        certificate = await handshake(endpoint, options, signal);
+        certificate = await handshake(host, options, signal);
       } catch (error) {
         if (signal.aborted) throw error;
         const detail = error instanceof Error ? error.message : String(error);
-        return unavailable(`${endpoint.host}:${String(endpoint.port)}: ${detail.slice(0, 200)}`);
+        return unavailable(`${host}:${String(options.port)}: ${detail.slice(0, 200)}`);
       }
       const why = notTheRequesters(certificate, nodeName);
       if (why !== undefined) return unavailable(`the certificate served there: ${why}`);
-      return { state: 'known', value: servedSanKeys(certificate.subjectAltName) };
+      const value = {
+        sanKeys: servedSanKeys(certificate.subjectAltName),
+        notBeforeMs: certificate.validFromDate.getTime(),
+      };
+      return { state: 'known', value };
     },
   };
 }

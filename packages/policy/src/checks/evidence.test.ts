@@ -1,6 +1,6 @@
 import { describe } from 'node:test';
 import { evaluate } from '../evaluate.ts';
-import { dns, ip } from '../../test/fixtures.ts';
+import { NOW, dns, ip } from '../../test/fixtures.ts';
 import { runCases } from '../../test/cases.ts';
 import type { Case } from '../../test/cases.ts';
 import type { InventoryAnswer } from '../types.ts';
@@ -103,9 +103,16 @@ describe('evidence: the inventory vouches for each SAN (evidence.require: [inven
   runCases(cases, evaluate);
 });
 
-const ACCEPT = { evidence: { require: ['inventory' as const], acceptServedCertificate: true } };
-const served = (...keys: string[]) => ({
-  servedCertificate: { state: 'known', value: new Set(keys) } as const,
+// Issued-after is when the operator began to require the inventory; NOW is 2026-01-01T12:00Z.
+const ACCEPT = {
+  evidence: {
+    require: ['inventory' as const],
+    servedCertificate: { issuedAfter: '2025-12-25T00:00:00Z', maxAgeDays: 20 },
+  },
+};
+const DAY = 86_400_000;
+const served = (keys: string[], notBeforeMs = NOW - DAY) => ({
+  servedCertificate: { state: 'known', value: { sanKeys: new Set(keys), notBeforeMs } } as const,
 });
 const inventoryDown = { inventory: { state: 'unavailable', reason: 'timed out' } } as const;
 
@@ -113,39 +120,63 @@ const servedCases: Case[] = [
   {
     name: 'approves a renewal whose SANs the served certificate holds while the inventory is down',
     policy: ACCEPT,
-    facts: { ...served('ip:10.0.0.1'), ...inventoryDown },
+    facts: { ...served(['ip:10.0.0.1']), ...inventoryDown },
     expect: 'approve',
   },
   {
     name: 'retries while the inventory is down for a SAN the served certificate lacks',
     policy: ACCEPT,
-    facts: { ...served('ip:10.0.0.2'), ...inventoryDown },
+    facts: { ...served(['ip:10.0.0.2']), ...inventoryDown },
     expect: ['retry', 'inventory', 'InventoryUnavailable'],
   },
   {
-    name: 'takes the served certificate for a SAN the inventory does not mention',
+    name: 'retries for a served certificate issued before the inventory was required',
     policy: ACCEPT,
-    facts: { ...served('ip:10.0.0.1'), ...answer({}) },
+    facts: { ...served(['ip:10.0.0.1'], Date.UTC(2025, 11, 24)), ...inventoryDown },
+    expect: ['retry', 'inventory', 'InventoryUnavailable'],
+  },
+  {
+    name: 'retries for a served certificate older than maxAgeDays',
+    policy: ACCEPT,
+    facts: { ...served(['ip:10.0.0.1'], NOW - 21 * DAY), ...inventoryDown },
+    expect: ['retry', 'inventory', 'InventoryUnavailable'],
+  },
+  {
+    name: 'takes a served certificate of any age when no maxAgeDays is set',
+    policy: {
+      evidence: {
+        require: ['inventory' as const],
+        servedCertificate: { issuedAfter: '2025-01-01T00:00:00+02:00' },
+      },
+    },
+    facts: { ...served(['ip:10.0.0.1'], NOW - 300 * DAY), ...inventoryDown },
     expect: 'approve',
+  },
+  {
+    name: 'denies a SAN the inventory does not mention even though the served certificate holds it',
+    policy: ACCEPT,
+    facts: { ...served(['ip:10.0.0.1']), ...answer({}) },
+    expect: ['deny', 'SanNotVouched'],
+    message: /does not vouch for it/,
   },
   {
     name: 'denies a SAN the inventory refuses even though the served certificate holds it',
     policy: ACCEPT,
     facts: {
-      ...served('ip:10.0.0.1'),
+      ...served(['ip:10.0.0.1']),
       ...answer({ 'ip:10.0.0.1': { vouched: false, reason: 'retired' } }),
     },
     expect: ['deny', 'SanNotVouched'],
     message: /refuses it: retired/,
   },
   {
-    name: 'counts a served certificate it could not read as no evidence, not as a retry',
+    name: 'keeps the retry when the served certificate could not be read',
     policy: ACCEPT,
-    facts: { servedCertificate: { state: 'unavailable', reason: 'refused' }, ...answer({}) },
-    expect: ['deny', 'SanNotVouched'],
+    facts: { servedCertificate: { state: 'unavailable', reason: 'refused' }, ...inventoryDown },
+    expect: ['retry', 'inventory', 'InventoryUnavailable'],
   },
   {
-    name: 'lets an unreadable served certificate leave the inventory to vouch',
+    name: 'lets the inventory vouch whatever the served certificate is',
     policy: ACCEPT,
     facts: { servedCertificate: { state: 'unavailable', reason: 'refused' }, ...vouchedIp },
     expect: 'approve',
@@ -153,14 +184,14 @@ const servedCases: Case[] = [
   {
     name: 'ignores the served certificate where the policy does not accept it',
     policy: REQUIRE,
-    facts: { ...served('ip:10.0.0.1'), ...inventoryDown },
+    facts: { ...served(['ip:10.0.0.1']), ...inventoryDown },
     expect: ['retry', 'inventory', 'InventoryUnavailable'],
   },
   {
     name: 'still denies an address the Node does not own when the served certificate holds it',
     policy: ACCEPT,
     csr: { sans: [dns('node-a'), ip('10.9.9.9')] },
-    facts: { ...served('ip:10.9.9.9'), ...inventoryDown },
+    facts: { ...served(['ip:10.9.9.9']), ...inventoryDown },
     expect: ['deny', 'SanNotOwned'],
   },
   {
@@ -173,11 +204,11 @@ const servedCases: Case[] = [
         { type: 'InternalIP', address: '10.0.0.1' },
       ],
     },
-    facts: { ...served('ip:10.0.0.1', 'dns:other.example.com'), ...inventoryDown },
+    facts: { ...served(['ip:10.0.0.1', 'dns:other.example.com']), ...inventoryDown },
     expect: ['retry', 'inventory', 'InventoryUnavailable'],
   },
 ];
 
-describe('evidence: the served certificate vouches for a renewal (acceptServedCertificate)', () => {
+describe('evidence: during an inventory outage the served certificate stands in (servedCertificate)', () => {
   runCases(servedCases, evaluate);
 });

@@ -4,7 +4,7 @@
 import { wellFormedSans } from './sans.ts';
 import { sanLabel, show, violation } from './context.ts';
 import type { CheckContext, CheckResult, FactContext } from './context.ts';
-import type { Fact, InventoryAnswer } from '../types.ts';
+import type { Fact, InventoryAnswer, ServedCertificate } from '../types.ts';
 
 /**
  * Every SAN but the requester's own name is vouched for by the inventory. The node name needs no
@@ -26,30 +26,27 @@ export function checkInventory(ctx: FactContext): CheckResult {
 }
 
 /**
- * The inventory's verdicts as the inventory row reads them, with `evidence.acceptServedCertificate`:
- * a requested SAN the kubelet's current certificate holds counts as vouched for, unless the
- * inventory refuses it outright (an address it retired stays retired). When the inventory cannot
- * answer, a request whose every SAN is in the served certificate needs no answer (a renewal goes
- * through an inventory outage); any other stays a retry. A served certificate that is not `known`
- * changes nothing (docs/adr/0024).
+ * The inventory's verdicts as the inventory row reads them. A known answer is the inventory's word,
+ * whatever the node serves. Only while it cannot answer, and with `evidence.servedCertificate`, a
+ * request whose every SAN is in the certificate the kubelet serves now stands in for the answer,
+ * if that certificate was issued since the inventory was required (so the inventory vouched for
+ * its SANs then) and is not older than the policy allows. Otherwise the retry stands (docs/adr/0024).
  */
 export function inventoryWithServedCertificate(
   ctx: CheckContext,
+  nowMs: number,
   inventory: Fact<InventoryAnswer>,
-  served: Fact<ReadonlySet<string>> | undefined,
+  served: Fact<ServedCertificate> | undefined,
 ): Fact<InventoryAnswer> {
-  if (!ctx.policy.evidence.servedCertificate || served?.state !== 'known') return inventory;
+  const accepted = ctx.policy.evidence.servedCertificate;
+  if (accepted === undefined || inventory.state === 'known' || served?.state !== 'known')
+    return inventory;
+  const { sanKeys, notBeforeMs } = served.value;
+  if (notBeforeMs < accepted.issuedAfterMs) return inventory;
+  if (accepted.maxAgeMs !== undefined && nowMs - notBeforeMs > accepted.maxAgeMs) return inventory;
   const keys = wellFormedSans(ctx.sans)
     .filter(san => !(san.kind === 'dns' && san.name === ctx.nodeName))
     .map(san => san.key);
-  if (inventory.state !== 'known') {
-    if (!keys.every(key => served.value.has(key))) return inventory;
-    return { state: 'known', value: new Map(keys.map(key => [key, { vouched: true }])) };
-  }
-  const merged = new Map(inventory.value);
-  for (const key of keys) {
-    if (served.value.has(key) && merged.get(key)?.vouched !== false)
-      merged.set(key, { vouched: true });
-  }
-  return { state: 'known', value: merged };
+  if (!keys.every(key => sanKeys.has(key))) return inventory;
+  return { state: 'known', value: new Map(keys.map(key => [key, { vouched: true }])) };
 }
