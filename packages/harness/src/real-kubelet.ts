@@ -44,6 +44,11 @@ export interface StartKubeletOptions {
   /** Return only once the Node is registered with these IPs (default true). */
   readonly waitForNode?: boolean;
   readonly startTimeoutMs?: number;
+  /**
+   * Serve on this port rather than a free one: one port for every node, as in a cluster, for a
+   * reader that dials kubelets on a configured port. Each kubelet binds its own node IP.
+   */
+  readonly port?: number;
 }
 
 /** The certificate and key the kubelet stored (`<cert-dir>/kubelet-server-current.pem`). */
@@ -65,6 +70,7 @@ export class RealKubelet {
   readonly #harness: RealKubeletHarness;
   readonly #log: Logger;
   readonly #kubeconfig: string;
+  readonly #fixedPort: number | undefined;
   #nodeIps: readonly string[] = [];
   #port = 0;
   #process: ManagedProcess | undefined;
@@ -81,6 +87,7 @@ export class RealKubelet {
     this.logPath = join(this.dir, 'kubelet.log');
     for (const sub of ['root', 'pki', 'sandbox', 'pod-logs']) mkdirSync(join(this.dir, sub));
     this.#kubeconfig = options.harness.nodeKubeconfig(options.name);
+    this.#fixedPort = options.port;
     writeFileSync(join(this.dir, 'cluster-ca.crt'), options.harness.clusterCaPem);
   }
 
@@ -242,7 +249,7 @@ export class RealKubelet {
   }
 
   async #spawn(primary: string, timeoutMs: number): Promise<void> {
-    this.#port = await freePort(primary);
+    this.#port = this.#fixedPort ?? (await freePort(primary));
     const healthzPort = await freePort();
     const criEndpoint = `unix://${join(this.dir, 'cri.sock')}`;
     const configFile = join(this.dir, 'config.yaml');
