@@ -110,3 +110,5 @@ export function createNodeSignatureVerifier(): SignatureVerifier {
     },
   };
 }
+
+export { notTheRequesters, servedCertificateOf, servedSanKeys } from './served-certificate.ts';

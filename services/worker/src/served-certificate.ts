@@ -6,10 +6,9 @@
 // the inventory's retry stands, never a deny.
 import type { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
+import { servedCertificateOf } from '@stampede/crypto';
 import { parseIp, sanKeyOf, specialIpClass } from '@stampede/policy';
 import type { Fact, NodeFact, ServedCertificate } from '@stampede/policy';
-
-const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
 export interface ServedCertificateOptions {
   /** The kubelet-serving signer's CA (PEM). */
@@ -47,37 +46,6 @@ export function servedCertificateHost(
 }
 
 const unavailable = (reason: string) => ({ state: 'unavailable', reason }) as const;
-
-/**
- * The SAN keys of `subjectAltName` as Node prints it (`DNS:a, IP Address:10.0.0.1`). A value Node
- * had to quote (it holds a comma or a quote) is not one a kubelet asks for: the whole list is then
- * read as no evidence rather than split where it might not end.
- */
-export function servedSanKeys(subjectAltName: string | undefined): ReadonlySet<string> {
-  if (subjectAltName === undefined || subjectAltName.includes('"')) return new Set();
-  const keys = new Set<string>();
-  for (const entry of subjectAltName.split(', ')) {
-    const [, kind, value] = /^(DNS|IP Address):(.+)$/.exec(entry) ?? [];
-    if (kind === undefined || value === undefined) continue;
-    const key = sanKeyOf({ type: kind === 'DNS' ? 'DNS' : 'IP', value });
-    if (key !== undefined) keys.add(key);
-  }
-  return keys;
-}
-
-/** Why `certificate` is not the requester's serving certificate, or undefined when it is. */
-export function notTheRequesters(
-  certificate: X509Certificate,
-  nodeName: string,
-): string | undefined {
-  const commonNames = certificate.subject.split('\n').filter(line => line.startsWith('CN='));
-  if (commonNames.length !== 1 || commonNames[0] !== `CN=system:node:${nodeName}`)
-    return `it names ${commonNames.join(', ') || 'no CN'}, not system:node:${nodeName}`;
-  // Node's typings say always an array; a certificate without the extension gives undefined.
-  const usages = certificate.keyUsage as readonly string[] | undefined;
-  if (usages?.includes(SERVER_AUTH) !== true) return 'it is not for server auth';
-  return undefined;
-}
 
 function handshake(
   host: string,
@@ -141,13 +109,7 @@ export function createServedCertificates(options: ServedCertificateOptions): Ser
         const detail = error instanceof Error ? error.message : String(error);
         return unavailable(`${host}:${String(options.port)}: ${detail.slice(0, 200)}`);
       }
-      const why = notTheRequesters(certificate, nodeName);
-      if (why !== undefined) return unavailable(`the certificate served there: ${why}`);
-      const value = {
-        sanKeys: servedSanKeys(certificate.subjectAltName),
-        notBeforeMs: certificate.validFromDate.getTime(),
-      };
-      return { state: 'known', value };
+      return servedCertificateOf(certificate, nodeName, 'the certificate served there');
     },
   };
 }
