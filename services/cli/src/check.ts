@@ -1,8 +1,9 @@
 // `stampede check`: decide one CSR offline from the objects kubectl prints.
 import { readFile } from 'node:fs/promises';
 import { parseKubeTimestamp, loadPolicy, defaultPolicy, readServiceRanges } from '@stampede/policy';
-import type { Policy } from '@stampede/policy';
-import { createNodeSignatureVerifier } from '@stampede/crypto';
+import type { Facts, Policy } from '@stampede/policy';
+import { X509Certificate } from 'node:crypto';
+import { createNodeSignatureVerifier, servedCertificateOf } from '@stampede/crypto';
 import { parse as parseYaml } from 'yaml';
 import { checkObjects, InputError } from './report.ts';
 import type { CheckReport } from './report.ts';
@@ -17,6 +18,9 @@ export interface CheckOptions {
   readonly serviceCidrs?: readonly string[] | undefined;
   /** A file with the inventory webhook's answer (an InventoryReview) for this CSR. */
   readonly inventoryAnswer?: string | undefined;
+  /** The PEM certificate the requester's kubelet serves, and the kubelet-serving CA to verify it. */
+  readonly servedCertificate?: string | undefined;
+  readonly servedCertificateCa?: string | undefined;
   /** RFC 3339; defaults to the real clock. */
   readonly now?: string | undefined;
 }
@@ -79,6 +83,53 @@ function serviceRangesFrom(values: readonly string[] | undefined): string[] | un
   return ranges;
 }
 
+function certificate(pem: string, path: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    throw new InputError(`${path} holds no PEM certificate`);
+  }
+}
+
+/**
+ * The served certificate as a worker would read it off the kubelet's port: the handshake's checks
+ * (issued by the CA, signature, valid at --now) repeated here, then the worker's own reading. A
+ * certificate that fails them is no evidence, as it would be to a worker, not a bad flag.
+ */
+async function servedFact(
+  options: CheckOptions,
+  csrUsername: string | undefined,
+  nowMs: number,
+  io: CheckIo,
+): Promise<Facts['servedCertificate']> {
+  if (options.servedCertificate === undefined) return undefined;
+  if (options.servedCertificateCa === undefined)
+    throw new InputError('--served-certificate needs --served-certificate-ca FILE');
+  const [served, ca] = await Promise.all([
+    readText(options.servedCertificate, io).then(pem =>
+      certificate(pem, options.servedCertificate ?? ''),
+    ),
+    readText(options.servedCertificateCa, io).then(pem =>
+      certificate(pem, options.servedCertificateCa ?? ''),
+    ),
+  ]);
+  const where = `--served-certificate ${options.servedCertificate}`;
+  if (!ca.ca)
+    throw new InputError(
+      `--served-certificate-ca ${options.servedCertificateCa}: not a CA certificate`,
+    );
+  if (!served.checkIssued(ca) || !served.verify(ca.publicKey))
+    return { state: 'unavailable', reason: `${where}: not issued by the kubelet-serving CA` };
+  if (nowMs < served.validFromDate.getTime() || nowMs > served.validToDate.getTime())
+    return {
+      state: 'unavailable',
+      reason: `${where}: not valid at ${new Date(nowMs).toISOString()}`,
+    };
+  const node = /^system:node:(.+)$/.exec(csrUsername ?? '')?.[1];
+  if (node === undefined) return { state: 'unavailable', reason: `${where}: no node requester` };
+  return servedCertificateOf(served, node, where);
+}
+
 export async function runCheck(options: CheckOptions, io: CheckIo): Promise<CheckReport> {
   const [csr, nodes, policy, inventoryAnswer] = await Promise.all([
     readObject(options.csr, io),
@@ -86,6 +137,14 @@ export async function runCheck(options: CheckOptions, io: CheckIo): Promise<Chec
     readPolicy(options.policy, io),
     options.inventoryAnswer === undefined ? undefined : readText(options.inventoryAnswer, io),
   ]);
+  const nowMs = nowFrom(options, io);
+  const username = (csr as { spec?: { username?: unknown } } | null)?.spec?.username;
+  const servedCertificate = await servedFact(
+    options,
+    typeof username === 'string' ? username : undefined,
+    nowMs,
+    io,
+  );
   return checkObjects({
     csr,
     nodes,
@@ -93,7 +152,8 @@ export async function runCheck(options: CheckOptions, io: CheckIo): Promise<Chec
     authorized: !options.notAuthorized,
     serviceRanges: serviceRangesFrom(options.serviceCidrs),
     inventoryAnswer,
-    nowMs: nowFrom(options, io),
+    ...(servedCertificate === undefined ? {} : { servedCertificate }),
+    nowMs,
     verifier: createNodeSignatureVerifier(),
   });
 }

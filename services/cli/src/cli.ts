@@ -22,7 +22,8 @@ commands:
            a file lists per node; stampede inventory-server --help for its options
 
 stampede check --csr FILE [--nodes FILE] [--service-cidr CIDR,...] [--policy FILE]
-               [--not-authorized] [--inventory-answer FILE] [--now TIME]
+               [--not-authorized] [--inventory-answer FILE]
+               [--served-certificate FILE --served-certificate-ca FILE] [--now TIME]
   --csr FILE        the CSR as \`kubectl get csr NAME -o json\` (or -o yaml) prints it; - reads stdin
   --nodes FILE      a Node or a List of Nodes (\`kubectl get nodes -o json\`); without it the
                     requester's Node is absent (retry, then NodeNotFound after the grace window)
@@ -41,6 +42,11 @@ stampede check --csr FILE [--nodes FILE] [--service-cidr CIDR,...] [--policy FIL
                     the inventory webhook's answer (an InventoryReview, JSON) for this CSR, read as
                     a worker reads it; only a policy with evidence.require: [inventory] uses it,
                     and without it such a policy's verdict is a retry (InventoryUnavailable)
+  --served-certificate FILE --served-certificate-ca FILE
+                    the certificate the requester's kubelet serves (PEM, e.g. from
+                    \`openssl s_client -connect NODE_IP:10250 </dev/null | openssl x509\`) and the
+                    kubelet-serving CA; read as a worker reads it while the inventory is down
+                    (evidence.servedCertificate): without --inventory-answer it stands in for it
   --now TIME        evaluate at this RFC 3339 time instead of now
   -h, --help        show this help
 
@@ -66,6 +72,8 @@ function parseCheck(args: string[]) {
       'service-cidr': { type: 'string', multiple: true },
       'not-authorized': { type: 'boolean', default: false },
       'inventory-answer': { type: 'string' },
+      'served-certificate': { type: 'string' },
+      'served-certificate-ca': { type: 'string' },
       now: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -81,6 +89,8 @@ function parseCheck(args: string[]) {
     serviceCidrs: values['service-cidr'],
     notAuthorized: values['not-authorized'],
     inventoryAnswer: values['inventory-answer'],
+    servedCertificate: values['served-certificate'],
+    servedCertificateCa: values['served-certificate-ca'],
     now: values.now,
   };
 }

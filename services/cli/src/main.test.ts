@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CertificateAuthority, generateKeyPair } from '@stampede/harness';
 import { kubeletCsr } from '@stampede/testing';
 import { stringify as toYaml } from 'yaml';
 import type { CheckReport } from './report.ts';
@@ -123,6 +124,30 @@ const inventoryArgs = (answer: string | undefined): string[] => [
   ...(answer === undefined ? [] : ['--inventory-answer', file(`${answer}.json`)]),
 ];
 
+/** A serving certificate as a kubelet would present it, issued by `ca` (default: the serving CA). */
+const servingCa = CertificateAuthority.create('kubelet-serving-test-ca');
+function servedPem(commonName: string, ca = servingCa): string {
+  return ca.issue(
+    {
+      subject: { commonName, organizations: ['system:nodes'] },
+      dnsNames: ['node-a'],
+      ips: ['10.0.0.1'],
+      extKeyUsages: ['serverAuth'],
+      notBefore: new Date('2025-12-31T00:00:00Z'),
+      notAfter: new Date('2026-02-01T00:00:00Z'),
+    },
+    generateKeyPair().spki,
+  ).certPem;
+}
+
+/** Under the served-certificate policy, with the served certificate `served` and no inventory answer. */
+const servedArgs = (served: string, answer?: string): string[] => [
+  ...['--csr', file('csr.json'), '--nodes', file('nodes.json'), ...SVC],
+  ...['--policy', file('served.yaml'), '--now', SOON],
+  ...['--served-certificate', file(`${served}.pem`), '--served-certificate-ca', file('ca.pem')],
+  ...(answer === undefined ? [] : ['--inventory-answer', file(`${answer}.json`)]),
+];
+
 let dir = '';
 const file = (name: string) => join(dir, name);
 
@@ -152,6 +177,12 @@ before(async () => {
     'vouched.json': inventoryAnswer('u-1', true),
     'refused.json': inventoryAnswer('u-1', false),
     'other-uid.json': inventoryAnswer('u-2', true),
+    'served.yaml':
+      'evidence:\n  require: [inventory]\n  servedCertificate:\n    issuedAfter: 2025-12-01T00:00:00Z\n',
+    'ca.pem': servingCa.certPem,
+    'served-node-a.pem': servedPem('system:node:node-a'),
+    'served-node-b.pem': servedPem('system:node:node-b'),
+    'served-other-ca.pem': servedPem('system:node:node-a', CertificateAuthority.create('other')),
   };
   await Promise.all(Object.entries(files).map(([name, text]) => writeFile(file(name), text)));
 });
@@ -205,6 +236,30 @@ describe('stampede check', { concurrency: 4 }, () => {
       () => inventoryArgs(undefined),
       'retry',
       ['InventoryUnavailable'],
+    ],
+    [
+      'approves without an inventory answer when the served certificate holds every SAN',
+      () => servedArgs('served-node-a'),
+      'approve',
+      ['AutoApproved'],
+    ],
+    [
+      'retries when the served certificate is another node’s',
+      () => servedArgs('served-node-b'),
+      'retry',
+      ['InventoryUnavailable'],
+    ],
+    [
+      'retries when the served certificate is not from the kubelet-serving CA',
+      () => servedArgs('served-other-ca'),
+      'retry',
+      ['InventoryUnavailable'],
+    ],
+    [
+      'denies on the saved answer’s refusal whatever the served certificate holds',
+      () => servedArgs('served-node-a', 'refused'),
+      'deny',
+      ['SanNotVouched'],
     ],
     [
       'retries a CSR that passes everything else when no Service range is given',
@@ -459,6 +514,20 @@ describe('stampede check', { concurrency: 4 }, () => {
       'exits 2 on a bad --now',
       () => ['check', '--csr', file('csr.json'), '--now', 'tomorrow'],
       /--now tomorrow is not an RFC 3339 time/,
+    ],
+    [
+      'exits 2 on --served-certificate without the CA to verify it',
+      () => ['check', '--csr', file('csr.json'), '--served-certificate', file('ca.pem')],
+      /--served-certificate needs --served-certificate-ca/,
+    ],
+    [
+      'exits 2 on a served certificate that is not PEM',
+      () => [
+        'check',
+        ...['--csr', file('csr.json'), '--served-certificate', file('nodes.json')],
+        ...['--served-certificate-ca', file('ca.pem')],
+      ],
+      /holds no PEM certificate/,
     ],
     [
       'exits 2 when two inputs want stdin',

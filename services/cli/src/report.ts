@@ -56,6 +56,11 @@ export interface CheckInput {
    * the inventory; undefined: not given, so such a policy retries.
    */
   readonly inventoryAnswer?: string | undefined;
+  /**
+   * The certificate the requester's kubelet serves, already verified against the kubelet-serving
+   * CA (check.ts), for a policy with evidence.servedCertificate; undefined: not given.
+   */
+  readonly servedCertificate?: Facts['servedCertificate'];
   readonly nowMs: number;
   readonly verifier: SignatureVerifier;
 }
@@ -126,6 +131,10 @@ export function checkObjects(input: CheckInput): CheckReport {
         ? { state: 'unavailable', reason: SERVICE_RANGES_NOT_GIVEN }
         : { state: 'known', value: input.serviceRanges },
     inventory: inventoryFact(request.value, input),
+    servedCertificate: input.servedCertificate ?? {
+      state: 'unavailable',
+      reason: 'not given to stampede check: pass --served-certificate',
+    },
   };
   const decision = decide(request.value, input.policy, facts, input.verifier);
   return toReport(decision, request.value.name, nodeName);
