@@ -8,4 +8,5 @@ export type { NodeView } from './node-view.ts';
 export { startServiceRanges } from './service-ranges.ts';
 export type { RangesFact, ServiceRanges } from './service-ranges.ts';
 export { createInventory } from './inventory.ts';
+export { createServedCertificates } from './served-certificate.ts';
 export type { Inventory, InventoryOptions, InventoryQuestion } from './inventory.ts';
