@@ -5,6 +5,7 @@ import { defaultPolicy } from '@stampede/policy';
 import { buildCsr, kubeletCsr } from '@stampede/testing';
 import { checkObjects } from './report.ts';
 import type { CheckReport } from './report.ts';
+import { columns } from './columns.ts';
 
 const MINUTE = 60_000;
 
@@ -116,18 +117,6 @@ function samples(): Sample[] {
   ];
 }
 
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map(row => (row[i] ?? '').length))) ?? [];
-  return rows
-    .map(row =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 /** Runs the samples; returns the text to print. */
 export function runDemo(nowMs: number): string {
   const verifier = createNodeSignatureVerifier();
@@ -157,7 +146,7 @@ export function runDemo(nowMs: number): string {
     'Nodes: node-a (node-a, 10.0.0.1), node-b (node-b, 10.0.0.2, older); Service range 10.96.0.0/12;',
     'SubjectAccessReview assumed allowed.',
     '',
-    table(rows),
+    columns(rows),
     '',
     'Decisions, as `stampede check` prints them:',
     ...results.map(([, report]) => JSON.stringify(report)),

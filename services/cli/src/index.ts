@@ -4,3 +4,4 @@ export { checkObjects, InputError } from './report.ts';
 export type { CheckInput, CheckReport } from './report.ts';
 export { answerReview, startInventoryServer } from './inventory-server.ts';
 export type { InventoryServer, InventoryServerOptions } from './inventory-server.ts';
+export { columns } from './columns.ts';

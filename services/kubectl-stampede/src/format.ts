@@ -1,5 +1,6 @@
 // What `kubectl stampede` prints: pure functions from results to text, so the layout is tested
 // without a cluster.
+import { columns } from '@stampede/cli';
 import type { AccessReviewNote, Explanation } from './explain.ts';
 import type { PendingRow } from './pending.ts';
 
@@ -32,12 +33,6 @@ function accessReviewLine(note: AccessReviewNote): string {
   }
 }
 
-/** Two columns, the first padded to the widest label. */
-function table(rows: readonly (readonly [string, string])[]): string {
-  const width = Math.max(...rows.map(([label]) => label.length));
-  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`.trimEnd()).join('\n');
-}
-
 /** The human form of `explain`: the decision, every reason, and what a worker would write. */
 export function formatExplanation(explanation: Explanation, nowMs: number): string {
   const { report, recorded, wouldWrite, accessReview, createdAt } = explanation;
@@ -65,7 +60,7 @@ export function formatExplanation(explanation: Explanation, nowMs: number): stri
     rows.push(['Would write:', `${wouldWrite.type} ${wouldWrite.reason}: ${wouldWrite.message}`]);
   }
   rows.push(['SubjectAccessReview:', accessReviewLine(accessReview)]);
-  return table(rows);
+  return columns(rows);
 }
 
 /** The JSON form of `explain` (-o json): `stampede check`'s object plus what only a live read knows. */
@@ -92,14 +87,5 @@ export function formatPending(rows: readonly PendingRow[]): string {
       ? [r.now === undefined ? '' : `${r.now.decision} ${r.now.code}: ${r.now.message}`]
       : []),
   ]);
-  const all = [header, ...cells];
-  const widths = header.map((_, i) => Math.max(...all.map(row => row[i]?.length ?? 0)));
-  return all
-    .map(row =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('   ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return columns([header, ...cells], 3);
 }
