@@ -38,6 +38,9 @@ function primaryOptions(url: string): {
   };
 }
 
+/** How long a pending command may wait for any byte from Redis before the socket counts as dead. */
+export const SOCKET_TIMEOUT_MS = 15_000;
+
 /** Exponential reconnect backoff from 100 ms to the cap, with up to 20 % jitter. */
 export function reconnectDelay(attempt: number, capMs: number, random: () => number): number {
   const base = Math.min(capMs, 100 * 2 ** Math.min(attempt - 1, 16));
@@ -56,6 +59,12 @@ export function createRedisConnection(options: RedisConnectionOptions): Redis {
     maxRetriesPerRequest: producer ? 1 : null,
     enableOfflineQueue: !producer,
     connectTimeout: producer ? 5_000 : 10_000,
+    // A connection that stays open but goes silent (a lost NAT or conntrack entry, a peer cut off
+    // without a FIN) is never noticed by TCP while something on the path still acknowledges, and a
+    // worker would wait on it forever. No reply within this while a command is pending: the socket
+    // is dropped and the reconnect strategy runs. Above BullMQ's 10 s ceiling for a blocking
+    // BZPOPMIN, so an idle worker's wait for a job is never cut short.
+    socketTimeout: SOCKET_TIMEOUT_MS,
     connectionName: options.name,
     retryStrategy,
     // The default for BullMQ; keyPrefix is forbidden by BullMQ and never set.

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditLog, System, checkInvariants, freePort } from '@stampede/harness';
 import { FaultFleet, assertSettled, writtenTo } from './fault-mix.ts';
+import { FreezingProxy } from './freezing-proxy.ts';
 import type { Mix } from './fault-mix.ts';
 
 const PASSWORD = 'catalogue-secret';
@@ -127,6 +128,29 @@ describe('fault catalogue on real components', () => {
     await assertSettled(system, audit, mix, 30_000);
     assert.ok(Date.now() < resyncAt, 'settled before any resync could have re-queued a lost job');
     await stopServices();
+  });
+
+  it('F05: a zombie Redis connection (open, silent) is dropped, and decisions go on over a new one', async () => {
+    const proxy = await FreezingProxy.start(system.redis.port);
+    try {
+      const viaProxy = { REDIS_URL: `redis://127.0.0.1:${String(proxy.port)}` };
+      await system.start('watcher', viaProxy);
+      await system.start('worker', viaProxy);
+      await assertSettled(system, audit, await fleet.mix('f05-before', 5), 30_000);
+      const frozen = proxy.freeze();
+      const frozenAt = performance.now();
+      assert.ok(frozen >= 2, `${String(frozen)} connections frozen`);
+      const mix = await fleet.mix('f05', 10);
+      await assertSettled(system, audit, mix, 45_000);
+      const seconds = (performance.now() - frozenAt) / 1000;
+      process.stdout.write(`# F05: all decided ${seconds.toFixed(1)} s after the freeze\n`);
+      assert.ok(proxy.connections >= 2, 'the services reconnected through the proxy');
+    } finally {
+      // SIGKILL: a service still stuck on a frozen connection would wait out its shutdown deadline.
+      const running = system.services.filter(s => s.child.exitCode === null && !s.child.killed);
+      await Promise.all(running.map(service => system.kill(service)));
+      await proxy.close();
+    }
   });
 
   // Runs last: the harness's own Redis client has no password, so nothing after it can use it.
