@@ -1,18 +1,32 @@
 // Cases of the fault catalogue not covered by faults.test.ts, each on real components and each
 // judged by the API server's audit log (fault-mix.ts): every valid CSR approved once, every
 // invalid one denied once, each with one Event, nothing written for another signer's. F01 Redis
-// down at start-up, F07 a full Redis, F09 a wrong Redis password, F34 the trace collector down;
+// down at start-up, F05 a zombie Redis socket, F06 a slow Redis, F07 a full Redis, F09 a wrong Redis
+// password, F34 the trace collector down;
 // F31 (the SubjectAccessReview failing) needs its own API server configuration: faults-sar.test.ts.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditLog, System, checkInvariants, freePort } from '@stampede/harness';
 import { FaultFleet, assertSettled, writtenTo } from './fault-mix.ts';
-import { FreezingProxy } from './freezing-proxy.ts';
+import { FaultyTcpProxy } from './faulty-tcp-proxy.ts';
 import type { Mix } from './fault-mix.ts';
 
 const PASSWORD = 'catalogue-secret';
+
+/** One PING's round trip through `port`, in ms. */
+async function pingMs(port: number): Promise<number> {
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+    socket.on('error', reject).on('data', () => {
+      socket.destroy();
+      resolve();
+    });
+  });
+  return performance.now() - started;
+}
 
 describe('fault catalogue on real components', () => {
   let system: System;
@@ -131,7 +145,7 @@ describe('fault catalogue on real components', () => {
   });
 
   it('F05: a zombie Redis connection (open, silent) is dropped, and decisions go on over a new one', async () => {
-    const proxy = await FreezingProxy.start(system.redis.port);
+    const proxy = await FaultyTcpProxy.start(system.redis.port);
     try {
       const viaProxy = { REDIS_URL: `redis://127.0.0.1:${String(proxy.port)}` };
       await system.start('watcher', viaProxy);
@@ -149,6 +163,28 @@ describe('fault catalogue on real components', () => {
       // SIGKILL: a service still stuck on a frozen connection would wait out its shutdown deadline.
       const running = system.services.filter(s => s.child.exitCode === null && !s.child.killed);
       await Promise.all(running.map(service => system.kill(service)));
+      await proxy.close();
+    }
+  });
+
+  it('F06: Redis 2 s slower per round trip for 20 s decides every CSR once and none wrongly', async () => {
+    const proxy = await FaultyTcpProxy.start(system.redis.port);
+    try {
+      const viaProxy = { REDIS_URL: `redis://127.0.0.1:${String(proxy.port)}` };
+      await system.start('watcher', viaProxy);
+      await system.start('worker', viaProxy);
+      // 1 s ± 0.25 s each way: every command, lock renewal and blocking read waits about 2 s more.
+      proxy.latency(1_000, 250);
+      const rtt = await pingMs(proxy.port);
+      assert.ok(rtt >= 1_500, `a PING through the proxy took ${rtt.toFixed(0)} ms`);
+      const mix = await fleet.mix('f06', 10);
+      await sleep(20_000);
+      proxy.latency(0);
+      await assertSettled(system, audit, mix, 45_000);
+      for (const service of system.services.slice(-2))
+        assert.equal(service.child.exitCode, null, `${service.name} exited`);
+    } finally {
+      await stopServices();
       await proxy.close();
     }
   });
