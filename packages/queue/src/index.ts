@@ -23,4 +23,12 @@ export type {
   JobContext,
   JobRetention,
 } from './worker.ts';
-export { EvictionPolicyError, checkEvictionPolicy, maxmemoryPolicyFromInfo } from './eviction.ts';
+export {
+  EVICTING_NOW,
+  EVICTION_RECHECK_MS,
+  EvictionPolicyError,
+  checkEvictionPolicy,
+  maxmemoryPolicyFromInfo,
+  watchEvictionPolicy,
+} from './eviction.ts';
+export type { EvictionWatch } from './eviction.ts';

@@ -4,10 +4,13 @@ import { APPROVAL_QUEUE } from '@stampede/contracts';
 import { createKubeClient, loadKubeConfig } from '@stampede/kube';
 import {
   checkEvictionPolicy,
+  EVICTING_NOW,
+  EVICTION_RECHECK_MS,
   createApprovalQueue,
   createRedisConnection,
   redactRedisUrl,
   waitForReady,
+  watchEvictionPolicy,
 } from '@stampede/queue';
 import { configOrExit, createLogger, sentinelsText, startHealthServer } from '@stampede/runtime';
 import { activeTraceFields, addQueueDepth, createMetrics, startTracing } from '@stampede/telemetry';
@@ -103,14 +106,18 @@ try {
       logger.warn({ err: error instanceof Error ? error.message : error }, 'Redis not ready yet');
     }
   }
-  logger.info(
-    {
-      evictionPolicy: await checkEvictionPolicy(redis, {
-        allowEviction: config.redisAllowEviction,
-      }),
+  const evictionPolicy = await checkEvictionPolicy(redis, {
+    allowEviction: config.redisAllowEviction,
+  });
+  logger.info({ evictionPolicy }, 'Redis ready');
+  const eviction = watchEvictionPolicy(redis, {
+    allowEviction: config.redisAllowEviction,
+    initial: evictionPolicy,
+    intervalMs: EVICTION_RECHECK_MS,
+    onUnsafe: policy => {
+      logger.error({ policy }, EVICTING_NOW);
     },
-    'Redis ready',
-  );
+  });
   const queue = createApprovalQueue(redis);
   queue.queue.on('error', error => {
     metrics.redisErrors.inc();
@@ -131,7 +138,16 @@ try {
       metrics.enqueued.inc(count);
     },
   });
-  health.use({ live: watcher.live, ready: watcher.ready });
+  health.use({
+    live: watcher.live,
+    ready: {
+      ...watcher.ready,
+      'redis-noeviction': () => {
+        const { ok, policy } = eviction.current();
+        return { ok, detail: policy };
+      },
+    },
+  });
   restarts = () => watcher.restarts();
   logger.info({ healthPort: health.port }, 'watcher started');
   await watcher.done;

@@ -4,10 +4,13 @@ import { createNodeSignatureVerifier } from '@stampede/crypto';
 import { createKubeClient, loadKubeConfig } from '@stampede/kube';
 import {
   checkEvictionPolicy,
+  EVICTING_NOW,
+  EVICTION_RECHECK_MS,
   createApprovalWorker,
   createRedisConnection,
   redactRedisUrl,
   waitForReady,
+  watchEvictionPolicy,
 } from '@stampede/queue';
 import { configOrExit, createLogger, sentinelsText, startHealthServer } from '@stampede/runtime';
 import {
@@ -119,6 +122,14 @@ try {
   const evictionPolicy = await checkEvictionPolicy(redis, {
     allowEviction: config.redisAllowEviction,
   });
+  const eviction = watchEvictionPolicy(redis, {
+    allowEviction: config.redisAllowEviction,
+    initial: evictionPolicy,
+    intervalMs: EVICTION_RECHECK_MS,
+    onUnsafe: policy => {
+      logger.error({ policy }, EVICTING_NOW);
+    },
+  });
   const processCsr = createProcessCsr({
     kube,
     nodes,
@@ -163,6 +174,10 @@ try {
     live: { worker: () => ({ ok: worker.worker.isRunning() }) },
     ready: {
       redis: () => ({ ok: redis.status === 'ready', detail: redis.status }),
+      'redis-noeviction': () => {
+        const { ok, policy } = eviction.current();
+        return { ok, detail: policy };
+      },
       // Not only listed once: a watch silent for longer than a bookmark interval is broken.
       'node-watch-live': () => ({ ok: nodes.live() }),
       'servicecidr-watch': () => {

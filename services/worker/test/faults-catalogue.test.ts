@@ -1,14 +1,14 @@
 // Cases of the fault catalogue not covered by faults.test.ts, each on real components and each
 // judged by the API server's audit log (fault-mix.ts): every valid CSR approved once, every
 // invalid one denied once, each with one Event, nothing written for another signer's. F01 Redis
-// down at start-up, F05 a zombie Redis socket, F06 a slow Redis, F07 a full Redis, F09 a wrong Redis
+// down at start-up, F05 a zombie Redis socket, F06 a slow Redis, F07 a full Redis, F08 an evicting policy at run time, F09 a wrong Redis
 // password, F34 the trace collector down;
 // F31 (the SubjectAccessReview failing) needs its own API server configuration: faults-sar.test.ts.
 import assert from 'node:assert/strict';
 import { connect, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuditLog, System, checkInvariants, freePort } from '@stampede/harness';
+import { AuditLog, System, checkInvariants, freePort, until } from '@stampede/harness';
 import { FaultFleet, assertSettled, writtenTo } from './fault-mix.ts';
 import { FaultyTcpProxy } from './faulty-tcp-proxy.ts';
 import type { Mix } from './fault-mix.ts';
@@ -187,6 +187,38 @@ describe('fault catalogue on real components', () => {
       await stopServices();
       await proxy.close();
     }
+  });
+
+  it('F08: a Redis switched to an evicting policy at run time makes both services unready until it is undone', async () => {
+    await system.start('watcher');
+    await system.start('worker');
+    const services = system.services.slice(-2);
+    const readyz = async (service: (typeof services)[number]) => {
+      const port = await service.healthPort;
+      const response = await fetch(`http://127.0.0.1:${String(port)}/readyz`);
+      return { status: response.status, body: await response.text() };
+    };
+    const allAre = (status: number) =>
+      until(
+        `every service /readyz ${String(status)}`,
+        async () => {
+          const answers = await Promise.all(services.map(readyz));
+          return answers.every(a => a.status === status) ? answers : undefined;
+        },
+        25_000,
+        500,
+      );
+    try {
+      await system.redis.command('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+      const unready = await allAre(503);
+      for (const { body } of unready) assert.match(body, /allkeys-lru/);
+      // Reported, not stopped: memory is not full, nothing is evicted yet, decisions go on.
+      await assertSettled(system, audit, await fleet.mix('f08', 5), 30_000);
+    } finally {
+      await system.redis.command('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    }
+    await allAre(200);
+    await stopServices();
   });
 
   // Runs last: the harness's own Redis client has no password, so nothing after it can use it.
