@@ -4,7 +4,7 @@
 // a crash (SIGKILL: requests in flight get no answer, whether or not they committed). Judged by the
 // API server's audit log (fault-mix.ts): every valid CSR approved once, every invalid one denied
 // once, each with one Event, nothing written for another signer's; the same for a mix filed after
-// the restart, which only watches started again can see.
+// the restart, which only watches started again can see. And flapping (F21): three crashes in a row.
 //
 // One thing the audit log cannot show: a write that committed in the instant before a SIGKILL,
 // before its audit line was written. Such a CSR reads as undecided here although it is decided;
@@ -65,4 +65,24 @@ describe('kube-apiserver restarted', () => {
         assert.equal(worker.child.exitCode, null, `${worker.name} exited`);
     });
   }
+
+  it('flapping (F21): crashed three times in a row mid-storm, each CSR decided once, nothing wrong', async () => {
+    const mix = await fleet.mix('apiserver-flapping', 20);
+    const decided = await partlyDecided(audit, mix, 'flapping');
+    // Each time back for only 2 s, about long enough for clients to reconnect and start again.
+    const downs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      downs.push(
+        Math.round(await system.cp.restartApiserver({ signal: 'SIGKILL', downMs: 1_000 })),
+      );
+      await new Promise(resolve => setTimeout(resolve, 2_000));
+    }
+    process.stdout.write(
+      `# flapping with ${decided}/${mix.queueable.length} decided; ready again in ${downs.join(', ')} ms\n`,
+    );
+    const later = await fleet.mix('apiserver-flapping-after', 5);
+    await assertSettled(system, audit, mix.with(later), 90_000);
+    for (const service of system.services)
+      assert.equal(service.child.exitCode, null, `${service.name} exited`);
+  });
 });
