@@ -320,42 +320,64 @@ export class ControlPlane {
       const etcdClient = await freePort();
       const etcdPeer = await freePort();
       this.#ports = { ...this.#ports, etcdClient, etcdPeer };
-      const dataDir = join(this.dir, 'etcd');
-      rmSync(dataDir, { recursive: true, force: true }); // a failed attempt may have initialised it
-      const client = `http://127.0.0.1:${etcdClient}`;
-      const peer = `http://127.0.0.1:${etcdPeer}`;
-      const args = [
-        'etcd',
-        '--name=default',
-        `--data-dir=${dataDir}`,
-        `--listen-client-urls=${client}`,
-        `--advertise-client-urls=${client}`,
-        `--listen-peer-urls=${peer}`,
-        `--initial-advertise-peer-urls=${peer}`,
-        `--initial-cluster=default=${peer}`,
-        '--unsafe-no-fsync', // test data: durability buys nothing, fsync costs a lot on a shared disk
-        '--log-level=warn',
-        '--quota-backend-bytes=4294967296',
-        ...(this.#options.extraArgs?.etcd ?? []),
-      ];
-      await this.#etcd?.stop(2000);
-      this.#etcd = new ManagedProcess('etcd', this.binary, args, {
-        logPath: this.logs.etcd,
-        cwd: this.dir,
-      });
-      await waitUntil(
-        'etcd /health',
-        async () => {
-          const res = await fetch(`${client}/health`);
-          const body = (await res.json()) as { health?: string };
-          return body.health === 'true' ? true : undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: 50, process: this.#etcd },
-      );
+      // A failed attempt may have initialised it.
+      rmSync(join(this.dir, 'etcd'), { recursive: true, force: true });
+      await this.#spawnEtcd();
     });
     const ms = performance.now() - started;
     this.log(`etcd: healthy on ${this.etcdUrl} in ${ms.toFixed(0)} ms`);
     return ms;
+  }
+
+  /** etcd on the current ports and data dir, until /health says so. */
+  async #spawnEtcd(): Promise<void> {
+    const client = this.etcdUrl;
+    const peer = `http://127.0.0.1:${this.#ports.etcdPeer}`;
+    const args = [
+      'etcd',
+      '--name=default',
+      `--data-dir=${join(this.dir, 'etcd')}`,
+      `--listen-client-urls=${client}`,
+      `--advertise-client-urls=${client}`,
+      `--listen-peer-urls=${peer}`,
+      `--initial-advertise-peer-urls=${peer}`,
+      `--initial-cluster=default=${peer}`,
+      '--unsafe-no-fsync', // test data: durability buys nothing, fsync costs a lot on a shared disk
+      '--log-level=warn',
+      '--quota-backend-bytes=4294967296',
+      ...(this.#options.extraArgs?.etcd ?? []),
+    ];
+    await this.#etcd?.stop(2000);
+    this.#etcd = new ManagedProcess('etcd', this.binary, args, {
+      logPath: this.logs.etcd,
+      cwd: this.dir,
+    });
+    await waitUntil(
+      'etcd /health',
+      async () => {
+        const res = await fetch(`${client}/health`);
+        const body = (await res.json()) as { health?: string };
+        return body.health === 'true' ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 50, process: this.#etcd },
+    );
+  }
+
+  /**
+   * Stops etcd (`SIGKILL`, a crash; `SIGTERM`, a clean stop), keeps it down for `downMs`, and
+   * starts it again on its ports and data (the page cache keeps what `--unsafe-no-fsync` did not
+   * sync: only a host crash would lose it). The API server runs on and reconnects by itself.
+   * Resolves once etcd is healthy again, with the ms that took.
+   */
+  async restartEtcd(
+    options: { readonly signal?: 'SIGKILL' | 'SIGTERM'; readonly downMs?: number } = {},
+  ): Promise<number> {
+    if (options.signal === 'SIGKILL') await this.#etcd?.kill();
+    else await this.#etcd?.stop(10_000);
+    await new Promise(resolve => setTimeout(resolve, options.downMs ?? 0));
+    const started = performance.now();
+    await this.#spawnEtcd();
+    return performance.now() - started;
   }
 
   /**

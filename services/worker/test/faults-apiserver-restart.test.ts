@@ -4,7 +4,8 @@
 // a crash (SIGKILL: requests in flight get no answer, whether or not they committed). Judged by the
 // API server's audit log (fault-mix.ts): every valid CSR approved once, every invalid one denied
 // once, each with one Event, nothing written for another signer's; the same for a mix filed after
-// the restart, which only watches started again can see. And flapping (F21): three crashes in a row.
+// the restart, which only watches started again can see. And flapping (F21): three crashes in a
+// row; and etcd crashed under a running API server.
 //
 // One thing the audit log cannot show: a write that committed in the instant before a SIGKILL,
 // before its audit line was written. Such a CSR reads as undecided here although it is decided;
@@ -65,6 +66,22 @@ describe('kube-apiserver restarted', () => {
         assert.equal(worker.child.exitCode, null, `${worker.name} exited`);
     });
   }
+
+  it('etcd crashed (SIGKILL) mid-storm and back on its data: each CSR decided once, nothing wrong', async () => {
+    const mix = await fleet.mix('etcd-sigkill', 20);
+    const decided = await partlyDecided(audit, mix, 'etcd restart');
+    const before = system.cp.pids.etcd;
+    // Down for 3 s: every write and quorum read fails or waits, watches stall.
+    const readyMs = await system.cp.restartEtcd({ signal: 'SIGKILL', downMs: 3_000 });
+    assert.notEqual(system.cp.pids.etcd, before, 'a new etcd process');
+    process.stdout.write(
+      `# etcd SIGKILL with ${decided}/${mix.queueable.length} decided; healthy again in ${Math.round(readyMs)} ms\n`,
+    );
+    const later = await fleet.mix('etcd-sigkill-after', 5);
+    await assertSettled(system, audit, mix.with(later), 90_000);
+    for (const service of system.services)
+      assert.equal(service.child.exitCode, null, `${service.name} exited`);
+  });
 
   it('flapping (F21): crashed three times in a row mid-storm, each CSR decided once, nothing wrong', async () => {
     const mix = await fleet.mix('apiserver-flapping', 20);
