@@ -82,3 +82,13 @@ export type {
   Expected,
   InvariantReport,
 } from './audit-invariants.ts';
+export {
+  FaultFleet,
+  Mix,
+  OTHER_SIGNER,
+  assertSettled,
+  partlyDecided,
+  writtenTo,
+} from './fault-mix.ts';
+export type { MixMember } from './fault-mix.ts';
+export { FaultyTcpProxy } from './faulty-tcp-proxy.ts';

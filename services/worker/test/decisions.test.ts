@@ -4,10 +4,16 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { CSR_PATH, KubeletEmulator, csrManifest } from '@stampede/harness';
+import {
+  CSR_PATH,
+  csrManifest,
+  KubeletEmulator,
+  settledAs,
+  System,
+  until,
+} from '@stampede/harness';
 import type { CertificateSigningRequest, NodeAddress } from '@stampede/harness';
 import { buildCsr } from '@stampede/testing';
-import { System, settledAs, until } from '@stampede/harness';
 
 const GRACE_SECONDS = 8;
 const hourAgo = new Date(Date.now() - 3_600_000);

@@ -4,9 +4,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { AuditLog, System, checkInvariants } from '@stampede/harness';
+import { AuditLog, checkInvariants, FaultFleet, System } from '@stampede/harness';
 import type { InvariantReport } from '@stampede/harness';
-import { FaultFleet } from './fault-mix.ts';
 
 describe('a worker with EVENTS=denials', () => {
   let system: System;

@@ -2,7 +2,7 @@
 // connection drops, every watch ends, requests in flight fail, and the server that comes back on
 // the same port has an empty watch cache. Once as a rollout (SIGTERM: it drains first) and once as
 // a crash (SIGKILL: requests in flight get no answer, whether or not they committed). Judged by the
-// API server's audit log (fault-mix.ts): every valid CSR approved once, every invalid one denied
+// API server's audit log (the harness's fault-mix.ts): every valid CSR approved once, every invalid one denied
 // once, each with one Event, nothing written for another signer's; the same for a mix filed after
 // the restart, which only watches started again can see. And flapping (F21): three crashes in a
 // row; and etcd crashed under a running API server.
@@ -12,8 +12,7 @@
 // the window is a fraction of a millisecond per write, at five jobs a second.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AuditLog, System } from '@stampede/harness';
-import { FaultFleet, assertSettled, partlyDecided } from './fault-mix.ts';
+import { assertSettled, AuditLog, FaultFleet, partlyDecided, System } from '@stampede/harness';
 
 const restarts: { readonly name: string; readonly signal: 'SIGTERM' | 'SIGKILL' }[] = [
   {

@@ -1,5 +1,5 @@
 // Cases of the fault catalogue not covered by faults.test.ts, each on real components and each
-// judged by the API server's audit log (fault-mix.ts): every valid CSR approved once, every
+// judged by the API server's audit log (the harness's fault-mix.ts): every valid CSR approved once, every
 // invalid one denied once, each with one Event, nothing written for another signer's. F01 Redis
 // down at start-up, F05 a zombie Redis socket, F06 a slow Redis, F07 a full Redis, F08 an evicting policy at run time, F09 a wrong Redis
 // password, F34 the trace collector down;
@@ -8,10 +8,18 @@ import assert from 'node:assert/strict';
 import { connect, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuditLog, System, checkInvariants, freePort, until } from '@stampede/harness';
-import { FaultFleet, assertSettled, writtenTo } from './fault-mix.ts';
-import { FaultyTcpProxy } from './faulty-tcp-proxy.ts';
-import type { Mix } from './fault-mix.ts';
+import {
+  assertSettled,
+  AuditLog,
+  checkInvariants,
+  FaultFleet,
+  FaultyTcpProxy,
+  freePort,
+  System,
+  until,
+  writtenTo,
+} from '@stampede/harness';
+import type { Mix } from '@stampede/harness';
 
 const PASSWORD = 'catalogue-secret';
 

@@ -3,18 +3,16 @@
 // for another signer's CSR, copies of real jobs, a job squatting on a real CSR's deduplication id,
 // and bytes BullMQ itself cannot parse. A job is only ever a pointer (the worker reads the CSR and
 // checks its uid), so none of this may decide anything, crash a worker or lose a valid CSR.
-// Judged by the API server's audit log (fault-mix.ts): the mix decided once each, and no write by a
+// Judged by the API server's audit log (the harness's fault-mix.ts): the mix decided once each, and no write by a
 // worker to anything outside it.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { APPROVAL_JOB, QUEUE_PREFIX, APPROVAL_QUEUE, deduplicationId } from '@stampede/contracts';
-import { AuditLog, System } from '@stampede/harness';
-import type { CertificateSigningRequest, ServiceProcess } from '@stampede/harness';
+import { assertSettled, AuditLog, FaultFleet, System } from '@stampede/harness';
+import type { CertificateSigningRequest, Mix, ServiceProcess } from '@stampede/harness';
 import { createApprovalQueue, createRedisConnection } from '@stampede/queue';
 import type { ApprovalQueue } from '@stampede/queue';
-import { FaultFleet, assertSettled } from './fault-mix.ts';
-import type { Mix } from './fault-mix.ts';
 
 const KEYS = `${QUEUE_PREFIX}:${APPROVAL_QUEUE}`;
 const WORKER = 'system:serviceaccount:stampede-system:stampede-worker';

@@ -2,15 +2,21 @@
 // its job was acknowledged in Redis. The worker runs behind a proxy (holding-proxy.ts) that makes
 // each write and keeps its answer, so every job the worker holds stops at the same point; then the
 // worker is killed, and a fresh one takes the jobs over once their locks expire. Judged by the API
-// server's audit log (fault-mix.ts): one decision per CSR, the Event the dead worker never wrote
+// server's audit log (the harness's fault-mix.ts): one decision per CSR, the Event the dead worker never wrote
 // restored by the next, never a second one, and nothing lost.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APPROVAL_QUEUE, QUEUE_PREFIX } from '@stampede/contracts';
-import { AuditLog, System, checkInvariants, until } from '@stampede/harness';
+import {
+  assertSettled,
+  AuditLog,
+  checkInvariants,
+  FaultFleet,
+  System,
+  until,
+} from '@stampede/harness';
 import type { AuditEvent } from '@stampede/harness';
-import { FaultFleet, assertSettled } from './fault-mix.ts';
 import { HoldingProxy, approvalWrites, eventCreates } from './holding-proxy.ts';
 import type { Hold } from './holding-proxy.ts';
 

@@ -7,15 +7,21 @@
 //     gone, possibly with a command torn in half. The test cuts the file back to a moment before
 //     the mix was enqueued, the worst such a loss can do to these jobs: every job of the mix gone,
 //     while some of its CSRs were decided already.
-// Judged by the API server's audit log (fault-mix.ts): no valid CSR left undecided (what Redis lost,
+// Judged by the API server's audit log (the harness's fault-mix.ts): no valid CSR left undecided (what Redis lost,
 // the watcher's resync enqueues again), at most one decision per CSR, none wrong.
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuditLog, System, repoRoot } from '@stampede/harness';
-import { FaultFleet, assertSettled, partlyDecided } from './fault-mix.ts';
+import {
+  assertSettled,
+  AuditLog,
+  FaultFleet,
+  partlyDecided,
+  repoRoot,
+  System,
+} from '@stampede/harness';
 
 const SHIPPED_CONFIG = join(repoRoot(), 'deploy/components/redis-in-cluster/redis.conf');
 const PERSISTENCE = [

@@ -8,9 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuditLog, System, checkInvariants, until } from '@stampede/harness';
-import { FaultFleet, assertSettled } from './fault-mix.ts';
-import type { Mix } from './fault-mix.ts';
+import {
+  assertSettled,
+  AuditLog,
+  checkInvariants,
+  FaultFleet,
+  System,
+  until,
+} from '@stampede/harness';
+import type { Mix } from '@stampede/harness';
 import { SarWebhook } from './sar-webhook.ts';
 import type { WebhookMode } from './sar-webhook.ts';
 

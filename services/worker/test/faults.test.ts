@@ -6,11 +6,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuditLog, CSR_PATH, KubeletEmulator, checkInvariants } from '@stampede/harness';
-import type { CertificateSigningRequest, NodeAddress } from '@stampede/harness';
-import { System, until } from '@stampede/harness';
-import type { ServiceProcess } from '@stampede/harness';
-import { FaultFleet, Mix, assertSettled } from './fault-mix.ts';
+import {
+  assertSettled,
+  AuditLog,
+  checkInvariants,
+  CSR_PATH,
+  FaultFleet,
+  KubeletEmulator,
+  Mix,
+  System,
+  until,
+} from '@stampede/harness';
+import type { CertificateSigningRequest, NodeAddress, ServiceProcess } from '@stampede/harness';
 
 const QUEUE_KEYS = '{stampede}:csr-approvals';
 

@@ -7,9 +7,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuditLog, KubeletEmulator, assertInvariants, summarize } from '@stampede/harness';
+import {
+  assertInvariants,
+  AuditLog,
+  KubeletEmulator,
+  settledAs,
+  summarize,
+  System,
+  until,
+} from '@stampede/harness';
 import type { NodeAddress } from '@stampede/harness';
-import { System, settledAs, until } from '@stampede/harness';
 
 const COUNT = 300;
 

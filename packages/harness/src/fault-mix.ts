@@ -3,17 +3,14 @@
 // another signer that nothing may touch. The test says what each should get; the audit log says
 // what each got.
 import assert from 'node:assert/strict';
-import {
-  CSR_PATH,
-  KubeletEmulator,
-  assertInvariants,
-  checkInvariants,
-  csrManifest,
-  until,
-} from '@stampede/harness';
-import { summarize } from '@stampede/harness';
-import type { AuditLog, CertificateSigningRequest, CsrExpectation } from '@stampede/harness';
-import type { Expected, NodeAddress, System } from '@stampede/harness';
+import { assertInvariants, checkInvariants, summarize } from './audit-invariants.ts';
+import type { CsrExpectation, Expected } from './audit-invariants.ts';
+import type { AuditLog } from './audit-log.ts';
+import { CSR_PATH, csrManifest } from './csr.ts';
+import type { CertificateSigningRequest, NodeAddress } from './csr.ts';
+import { KubeletEmulator } from './kubelet.ts';
+import { until } from './system.ts';
+import type { System } from './system.ts';
 import { buildCsr } from '@stampede/testing';
 
 export const OTHER_SIGNER = 'example.com/not-kubelet-serving';
