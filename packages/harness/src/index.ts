@@ -71,6 +71,7 @@ export { startKubelet, RealKubelet } from './real-kubelet.ts';
 export type { RealKubeletHarness, StartKubeletOptions, StoredCertificate } from './real-kubelet.ts';
 export { claimNodeIp, freeNodeIps, releaseNodeIp } from './node-ips.ts';
 export { servedCertificate } from './served-certificate.ts';
+export { backdateInEtcd } from './backdate.ts';
 export { AUDIT_POLICY, AuditLog, parseAuditLog } from './audit-log.ts';
 export type { AuditEvent } from './audit-log.ts';
 export { assertInvariants, checkInvariants, summarize, violations } from './audit-invariants.ts';
@@ -92,3 +93,4 @@ export {
 } from './fault-mix.ts';
 export type { MixMember } from './fault-mix.ts';
 export { FaultyTcpProxy } from './faulty-tcp-proxy.ts';
+export { rejectRequestsOf } from './flow-control.ts';

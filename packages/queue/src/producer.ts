@@ -20,6 +20,11 @@ export interface ApprovalQueue {
   enqueue(item: EnqueueItem): Promise<void>;
   /** The same, for many jobs in one round trip. */
   enqueueBulk(items: readonly EnqueueItem[]): Promise<void>;
+  /**
+   * Removes the unfinished job of each CSR uid unless a worker holds it: for CSRs nobody needs any
+   * more (the watcher's abandoned ones). Returns how many were removed.
+   */
+  withdraw(uids: readonly string[]): Promise<number>;
   /** Waiting, prioritized, delayed, active, completed and failed counts. */
   counts(): Promise<Readonly<Record<string, number>>>;
   /** The underlying BullMQ queue, for dashboards and tests. */
@@ -86,6 +91,15 @@ export function createApprovalQueue(connection: Redis): ApprovalQueue {
       await queue.addBulk(
         items.map(item => ({ name: APPROVAL_JOB, data: item.job, opts: jobOptions(item) })),
       );
+    },
+    async withdraw(uids) {
+      let removed = 0;
+      for (const uid of uids) {
+        const id = await queue.getDeduplicationJobId(deduplicationId(uid));
+        // remove() refuses a job a worker holds (it returns 0): that one runs to its end.
+        if (id !== null) removed += await queue.remove(id);
+      }
+      return removed;
     },
     async counts() {
       return queue.getJobCounts(

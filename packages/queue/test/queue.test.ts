@@ -99,6 +99,31 @@ describe('approval queue on a real Redis', () => {
     assert.equal(await count(), 1);
   });
 
+  it('withdraws a waiting job, after which the CSR can be enqueued again', async () => {
+    const [kept, gone] = [csrJob('kept'), csrJob('gone')];
+    await queue.enqueueBulk([{ job: kept }, { job: gone }]);
+    assert.equal(await queue.withdraw([gone.uid, randomUUID()]), 1);
+    assert.equal(await count(), 1);
+    await queue.enqueue({ job: gone });
+    assert.equal(await count(), 2);
+  });
+
+  it('does not withdraw a job a worker holds', async () => {
+    const job = csrJob();
+    let release = noop;
+    const held = new Promise<void>(resolve => (release = resolve));
+    let started = false;
+    startWorker(async () => {
+      started = true;
+      await held;
+      return 'done';
+    });
+    await queue.enqueue({ job });
+    await until(() => started);
+    assert.equal(await queue.withdraw([job.uid]), 0);
+    release();
+  });
+
   it('enqueues a CSR again once its earlier job completed', async () => {
     const job = csrJob();
     let runs = 0;

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
         resyncIntervalMs: 30_000,
         relistIntervalMs: 600_000,
         perNodeInFlight: 3,
+        abandonedAfterMs: 900_000,
         healthPort: 8080,
         healthHost: '0.0.0.0',
         logLevel: 'info',

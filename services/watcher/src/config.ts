@@ -25,6 +25,8 @@ export interface WatcherConfig {
   /** A full CSR LIST from the API server, this often. */
   readonly relistIntervalMs: number;
   readonly perNodeInFlight: number;
+  /** A CSR filed this long before its requester's newest is abandoned, not queued; 0: never. */
+  readonly abandonedAfterMs: number;
   readonly healthPort: number;
   readonly healthHost: string;
   readonly logLevel: LogLevel;
@@ -40,6 +42,8 @@ const schema = z
     RESYNC_INTERVAL_SECONDS: intVar(1, 60, 30),
     RELIST_INTERVAL_SECONDS: intVar(1, 86_400, 600),
     PER_NODE_IN_FLIGHT: intVar(1, 1_000, 3),
+    // The kubelet's wait for a certificate before it files a new CSR (client-go's certificate manager).
+    ABANDONED_AFTER_SECONDS: intVar(0, 86_400, 900),
     ...variablesOf.process,
   })
   .transform((env): WatcherConfig => ({
@@ -50,6 +54,7 @@ const schema = z
     resyncIntervalMs: env.RESYNC_INTERVAL_SECONDS * 1_000,
     relistIntervalMs: env.RELIST_INTERVAL_SECONDS * 1_000,
     perNodeInFlight: env.PER_NODE_IN_FLIGHT,
+    abandonedAfterMs: env.ABANDONED_AFTER_SECONDS * 1_000,
     healthPort: env.HEALTH_PORT,
     healthHost: env.HEALTH_HOST,
     logLevel: env.LOG_LEVEL,
@@ -74,6 +79,12 @@ const variables: readonly EnvDoc[] = [
     name: 'PER_NODE_IN_FLIGHT',
     description: "a requester's oldest pending CSRs queued at once (its newest too)",
     default: '3',
+  },
+  {
+    name: 'ABANDONED_AFTER_SECONDS',
+    description:
+      "a CSR filed this long before its requester's newest is not queued (its kubelet gave up); 0: never",
+    default: '900',
   },
   ...common.process,
 ];

@@ -7,8 +7,8 @@ import type { KubeClient, ListWatch, ListWatchStats, StoreChange } from '@stampe
 import type { ApprovalQueue, EnqueueItem, QueueLogger } from '@stampede/queue';
 import { projectPendingCsr } from './pending.ts';
 import type { PendingCsr } from './pending.ts';
-import { planAll, planRequester } from './plan.ts';
-import type { PlannedJob } from './plan.ts';
+import { abandonedOf, planAll, planRequester } from './plan.ts';
+import type { PlanOptions, PlannedJob } from './plan.ts';
 import { newTraceContext } from './trace.ts';
 import { APPROVAL_QUEUE } from '@stampede/contracts';
 import { SpanKind, SpanStatusCode, carrierOf, noopTracer } from '@stampede/telemetry';
@@ -19,8 +19,8 @@ export interface CsrEnqueuerOptions {
   readonly queue: ApprovalQueue;
   readonly logger: QueueLogger;
   readonly signal: AbortSignal;
-  /** Pending CSRs of one requester queued at once (docs/adr/0006, 0010). */
-  readonly perRequesterWindow: number;
+  /** Which of a requester's pending CSRs are queued (docs/adr/0006, 0010, 0025). */
+  readonly plan: PlanOptions;
   /** Every pending CSR of the watch cache enqueued again (no API call), this often. */
   readonly resyncIntervalMs: number;
   /** A full LIST from the API server and a bulk enqueue, this often. */
@@ -37,6 +37,8 @@ export interface CsrEnqueuerStats {
   /** Jobs handed to Redis (before deduplication) since start. */
   readonly enqueued: number;
   readonly enqueueErrors: number;
+  /** Jobs of abandoned CSRs removed from the queue since start. */
+  readonly withdrawn: number;
   readonly resyncs: number;
   readonly relists: number;
   /** True when the last enqueue reached Redis. */
@@ -52,6 +54,12 @@ export interface CsrEnqueuer {
 /** Pending CSRs grouped by requester, kept in step with the list/watch store. */
 class RequesterIndex {
   readonly #byRequester = new Map<string, Map<string, PendingCsr>>();
+  /**
+   * Per requester with pending CSRs: the creation time of its newest CSR that stopped being pending
+   * while others of its still were (docs/adr/0025). Forgotten with its last pending CSR, and with a
+   * restart: then an abandoned CSR may be approved after all, which is wasted work, never a wrong one.
+   */
+  readonly #newestGone = new Map<string, number>();
 
   apply(change: StoreChange<PendingCsr>): string[] {
     const touched = new Set<string>();
@@ -73,6 +81,8 @@ class RequesterIndex {
     return this.#byRequester.get(requester)?.values() ?? [];
   }
 
+  newestGoneOf = (requester: string): number => this.#newestGone.get(requester) ?? 0;
+
   #add(csr: PendingCsr): void {
     let group = this.#byRequester.get(csr.requester);
     if (group === undefined) {
@@ -84,8 +94,13 @@ class RequesterIndex {
 
   #remove(csr: PendingCsr): void {
     const group = this.#byRequester.get(csr.requester);
-    group?.delete(csr.name);
-    if (group?.size === 0) this.#byRequester.delete(csr.requester);
+    if (group?.delete(csr.name) !== true) return;
+    if (group.size === 0) {
+      this.#byRequester.delete(csr.requester);
+      this.#newestGone.delete(csr.requester);
+    } else if (csr.createdAtMs > this.newestGoneOf(csr.requester)) {
+      this.#newestGone.set(csr.requester, csr.createdAtMs);
+    }
   }
 }
 
@@ -125,7 +140,14 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
   const tracer = options.tracer ?? noopTracer();
   const requesters = new RequesterIndex();
   const dirty = new Set<string>();
-  const counters = { enqueued: 0, enqueueErrors: 0, resyncs: 0, relists: 0, redisOk: true };
+  const counters = {
+    enqueued: 0,
+    enqueueErrors: 0,
+    withdrawn: 0,
+    resyncs: 0,
+    relists: 0,
+    redisOk: true,
+  };
   let flushScheduled = false;
 
   async function enqueue(jobs: readonly PlannedJob[], why: string): Promise<boolean> {
@@ -165,16 +187,43 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
     const names = [...dirty];
     dirty.clear();
     const jobs = names.flatMap(requester =>
-      planRequester(requesters.pendingOf(requester), options.perRequesterWindow),
+      planRequester(
+        requesters.pendingOf(requester),
+        options.plan,
+        requesters.newestGoneOf(requester),
+      ),
     );
     if (!(await enqueue(jobs, 'change'))) {
       for (const name of names) dirty.add(name);
       scheduleFlush(1_000);
+      return;
+    }
+    await withdrawAbandoned(names);
+  }
+
+  // A change is when a requester's newest CSR arrives, so it is when older ones become abandoned:
+  // their jobs, queued while they were wanted, are taken back. Best effort: a job left behind only
+  // approves a CSR its kubelet no longer reads.
+  async function withdrawAbandoned(names: readonly string[]): Promise<void> {
+    const uids = names.flatMap(requester =>
+      abandonedOf(
+        requesters.pendingOf(requester),
+        options.plan.abandonedAfterMs,
+        requesters.newestGoneOf(requester),
+      ).map(c => c.uid),
+    );
+    if (uids.length === 0) return;
+    try {
+      const removed = await options.queue.withdraw(uids);
+      counters.withdrawn += removed;
+      if (removed > 0) logger.info({ count: removed }, 'withdrew the jobs of abandoned CSRs');
+    } catch (error) {
+      logger.warn({ err: error, count: uids.length }, 'withdrawing abandoned CSRs failed');
     }
   }
 
   function enqueueAll(why: string): void {
-    const jobs = planAll(listWatch.store.values(), options.perRequesterWindow);
+    const jobs = planAll(listWatch.store.values(), options.plan, requesters.newestGoneOf);
     void enqueue(jobs, why);
   }
 
@@ -198,7 +247,7 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
       const { items } = await options.kube.listCsrs({ signal });
       const pending = items.flatMap(item => projectPendingCsr(item) ?? []);
       counters.relists++;
-      await enqueue(planAll(pending, options.perRequesterWindow), 'relist');
+      await enqueue(planAll(pending, options.plan, requesters.newestGoneOf), 'relist');
     } catch (error) {
       if (!signal.aborted) logger.warn({ err: error }, 'periodic relist failed; will retry');
     }

@@ -17,6 +17,7 @@ export interface WatcherDeps {
     readonly resyncIntervalMs: number;
     readonly relistIntervalMs: number;
     readonly perNodeInFlight: number;
+    readonly abandonedAfterMs: number;
   };
   /** Enqueue spans (default no-op) and an enqueue counter, from main.ts. */
   readonly tracer?: Tracer;
@@ -37,7 +38,7 @@ export function runWatcher(deps: WatcherDeps): RunningWatcher {
     queue: deps.queue,
     logger: deps.logger,
     signal: deps.signal,
-    perRequesterWindow: deps.config.perNodeInFlight,
+    plan: { window: deps.config.perNodeInFlight, abandonedAfterMs: deps.config.abandonedAfterMs },
     resyncIntervalMs: deps.config.resyncIntervalMs,
     relistIntervalMs: deps.config.relistIntervalMs,
     ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),

@@ -2,7 +2,7 @@
 // judged by the API server's audit log (the harness's fault-mix.ts): every valid CSR approved once, every
 // invalid one denied once, each with one Event, nothing written for another signer's. F01 Redis
 // down at start-up, F05 a zombie Redis socket, F06 a slow Redis, F07 a full Redis, F08 an evicting policy at run time, F09 a wrong Redis
-// password, F34 the trace collector down;
+// password, F15 workers down past the kubelet's wait, F34 the trace collector down;
 // F31 (the SubjectAccessReview failing) needs its own API server configuration: faults-sar.test.ts.
 import assert from 'node:assert/strict';
 import { connect, createServer } from 'node:net';
@@ -11,15 +11,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   assertSettled,
   AuditLog,
+  backdateInEtcd,
   checkInvariants,
+  CSR_PATH,
+  defaultNodeAddresses,
   FaultFleet,
   FaultyTcpProxy,
   freePort,
+  KubeletEmulator,
+  Mix,
   System,
   until,
   writtenTo,
 } from '@stampede/harness';
-import type { Mix } from '@stampede/harness';
+import type { CertificateSigningRequest } from '@stampede/harness';
 
 const PASSWORD = 'catalogue-secret';
 
@@ -66,6 +71,47 @@ describe('fault catalogue on real components', () => {
     await system.start('worker', otel);
     const mix = await fleet.mix('f34', 10);
     await assertSettled(system, audit, mix, 30_000);
+    await stopServices();
+  });
+
+  it("F15: after an outage past the kubelet's 15-minute wait only the newest CSR of a node is approved", async () => {
+    // Workers down: the kubelet's first CSR is queued and waits. It gave up on it 15 minutes later
+    // (here: its creation time moved 20 minutes back) and filed a new one with a new key.
+    await system.start('watcher');
+    const name = 'f15-node';
+    const addresses = defaultNodeAddresses(name, '10.3.0.1');
+    await system.cp.createNode(name, addresses);
+    const kubelet = new KubeletEmulator({
+      nodeName: name,
+      addresses,
+      harness: system.cp,
+      sharedClientKey: true,
+    });
+    const first = await kubelet.createCsr();
+    const path = `${CSR_PATH}/${first.metadata.name}`;
+    const then = new Date(Date.now() - 20 * 60_000);
+    await backdateInEtcd(
+      system.cp.etcdUrl,
+      `/registry/certificatesigningrequests/${first.metadata.name}`,
+      then,
+    );
+    await until('the first CSR backdated', async () => {
+      const read = await system.cp.admin.get<CertificateSigningRequest>(path);
+      return Date.parse(read.metadata.creationTimestamp ?? '') < Date.now() - 19 * 60_000;
+    });
+    const abandoned = new Mix([{ csr: first, expect: 'approve' }]);
+    const newest = new Mix([{ csr: await kubelet.createCsr(), expect: 'approve' }]);
+    await system.start('worker');
+    await assertSettled(system, audit, newest, 30_000);
+    // Two resyncs after the newest is decided, when the first is its node's only pending CSR.
+    await sleep(8_000);
+    assert.deepEqual(writtenTo(audit, abandoned), [], 'nothing written to the abandoned CSR');
+    const left = await system.cp.admin.get<CertificateSigningRequest>(path);
+    assert.deepEqual(
+      left.status?.conditions ?? [],
+      [],
+      'left pending for the API server to clean up',
+    );
     await stopServices();
   });
 
