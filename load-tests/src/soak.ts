@@ -1,13 +1,14 @@
 // The chaos soak: a fleet keeps filing CSRs (valid ones and the kinds that must never be approved,
 // plus another signer's) while faults from the catalogue are injected one after another at random
-// (seeded): services SIGKILLed, Redis SIGKILLed, frozen or slowed, the API server and etcd crashed,
-// the API server frozen. After each fault a probe CSR is filed; the time until it is approved is the
-// recovery time. At the end the API server's audit log is checked for the whole run: every valid CSR
+// (seeded): services SIGKILLed, Redis SIGKILLed, flushed, frozen or slowed, the API server and etcd
+// crashed, the API server frozen or answering the workers 429. After each fault a probe CSR is
+// filed; the time until it is approved is the recovery time. At the end the API server's audit log is checked for the whole run: every valid CSR
 // approved once, every invalid one denied once, nothing written to the other signer's.
 import {
   AuditLog,
   FaultFleet,
   FaultyTcpProxy,
+  rejectRequestsOf,
   System,
   summarize,
   violations,
@@ -53,6 +54,18 @@ function random(seed: number): () => number {
   };
 }
 
+/** Every kind once in a random order, then again in another: a short soak still meets each one. */
+function* shuffledRounds(kinds: readonly string[], next: () => number): Generator<string, never> {
+  for (;;) {
+    const round = [...kinds];
+    for (let i = round.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [round[i], round[j]] = [round[j] ?? '', round[i] ?? ''];
+    }
+    yield* round;
+  }
+}
+
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 interface Stage {
@@ -78,6 +91,9 @@ const FAULTS: Readonly<Record<string, (stage: Stage) => Promise<void>>> = {
     await sleep(2_000);
     await system.redis.start();
   },
+  'Redis flushed': async ({ system }) => {
+    await system.redis.flush();
+  },
   'Redis connections frozen (zombie sockets)': ({ proxy }) => {
     proxy.freeze();
     return Promise.resolve();
@@ -92,6 +108,14 @@ const FAULTS: Readonly<Record<string, (stage: Stage) => Promise<void>>> = {
   },
   'etcd SIGKILL': async ({ system }) => {
     await system.cp.restartEtcd({ signal: 'SIGKILL', downMs: 1_000 });
+  },
+  'kube-apiserver answers the workers 429 for 10 s': async ({ system }) => {
+    const open = await rejectRequestsOf(system.cp, 'worker');
+    try {
+      await sleep(10_000);
+    } finally {
+      await open();
+    }
   },
   'kube-apiserver frozen 5 s': async ({ system }) => {
     const pid = system.cp.pids.apiserver;
@@ -172,13 +196,12 @@ async function injectUntil(
   options: SoakOptions & { readonly endAt: number; readonly elapsed: () => number },
 ): Promise<InjectedFault[]> {
   const log = options.log ?? (() => undefined);
-  const next = random(options.seed);
-  const kinds = Object.keys(FAULTS);
+  const order = shuffledRounds(Object.keys(FAULTS), random(options.seed));
   const faults: InjectedFault[] = [];
   for (;;) {
     await sleep((options.faultGapSeconds ?? 15) * 1_000);
     if (performance.now() >= options.endAt) return faults;
-    const kind = kinds[Math.floor(next() * kinds.length)] ?? 'worker SIGKILL';
+    const kind = order.next().value;
     const at = options.elapsed();
     log(`# soak: ${at.toFixed(0)} s: ${kind}`);
     let recoverySeconds: number | undefined;

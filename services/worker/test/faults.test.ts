@@ -14,6 +14,7 @@ import {
   FaultFleet,
   KubeletEmulator,
   Mix,
+  rejectRequestsOf,
   System,
   until,
 } from '@stampede/harness';
@@ -226,63 +227,9 @@ describe('the pipeline under faults and floods', () => {
   });
 
   it('honours 429 Retry-After from API Priority and Fairness and approves everything once', async () => {
-    // A priority level with no seats of its own (the API server still runs one request at a time)
-    // that rejects the rest at once with 429 Retry-After: 1, for the worker's ServiceAccount only.
-    const flowcontrol = '/apis/flowcontrol.apiserver.k8s.io/v1';
-    await system.cp.admin.post(`${flowcontrol}/prioritylevelconfigurations`, {
-      metadata: { name: 'stampede-closed' },
-      spec: {
-        type: 'Limited',
-        limited: {
-          nominalConcurrencyShares: 0,
-          lendablePercent: 0,
-          borrowingLimitPercent: 0,
-          limitResponse: { type: 'Reject' },
-        },
-      },
-    });
-    const workerAccount = { namespace: 'stampede-system', name: 'stampede-worker' };
-    await system.cp.admin.post(`${flowcontrol}/flowschemas`, {
-      metadata: { name: 'stampede-closed' },
-      spec: {
-        priorityLevelConfiguration: { name: 'stampede-closed' },
-        matchingPrecedence: 100,
-        distinguisherMethod: { type: 'ByUser' },
-        rules: [
-          {
-            subjects: [{ kind: 'ServiceAccount', serviceAccount: workerAccount }],
-            resourceRules: [
-              {
-                verbs: ['*'],
-                apiGroups: ['*'],
-                resources: ['*'],
-                clusterScope: true,
-                namespaces: ['*'],
-              },
-            ],
-          },
-        ],
-      },
-    });
-    let removed = false;
-    const open = async (): Promise<void> => {
-      if (removed) return;
-      removed = true;
-      await system.cp.admin.delete(`${flowcontrol}/flowschemas/stampede-closed`);
-      await system.cp.admin.delete(`${flowcontrol}/prioritylevelconfigurations/stampede-closed`);
-    };
+    // The worker's ServiceAccount alone is refused at once with 429 Retry-After: 1.
+    const open = await rejectRequestsOf(system.cp, 'worker');
     try {
-      // The API server applies new flow-control objects asynchronously: wait until they bite.
-      const asWorker = system.cp.client(
-        system.cp.credentials({ token: await system.cp.serviceToken('worker') }),
-      );
-      await until('the worker refused', async () => {
-        const burst = Array.from({ length: 10 }, () =>
-          asWorker.request('GET', '/api/v1/nodes?limit=1'),
-        );
-        return (await Promise.all(burst)).some(response => response.status === 429);
-      });
-      asWorker.close();
       const workers = await Promise.all([system.start('worker'), system.start('worker')]);
       const mix = await fleet.mix('throttled', 20);
       const throttled = () =>
