@@ -40,8 +40,8 @@ if ! node --test --experimental-test-coverage --test-reporter=spec \
 fi
 sed -n '/start of coverage report/,/end of coverage report/p' artifacts/policy-coverage.log | grep -E 'all files|file +\|'
 
-step "Chromium for the dashboard test (Debian package; a no-op when installed)"
-bash scripts/ensure-chromium.sh
+step "Debian packages for the tests: chromium (dashboard), libfaketime (clock skew); a no-op when installed"
+bash scripts/ensure-test-packages.sh
 
 step "tests (node --test)"
 # One node --test run over every package, so the closing summary is the whole suite's.

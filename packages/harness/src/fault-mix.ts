@@ -55,12 +55,17 @@ export class FaultFleet {
     this.#system = system;
   }
 
-  async #node(name: string): Promise<NodeAddress[]> {
+  /** A host name and an internal IP of its own. */
+  #addresses(name: string): NodeAddress[] {
     const i = this.#count++;
-    const addresses: NodeAddress[] = [
+    return [
       { type: 'Hostname', address: name },
       { type: 'InternalIP', address: `10.2.${i >> 8}.${i & 255}` },
     ];
+  }
+
+  async #node(name: string): Promise<NodeAddress[]> {
+    const addresses = this.#addresses(name);
     await this.#system.cp.createNode(name, addresses);
     return addresses;
   }
@@ -143,6 +148,21 @@ export class FaultFleet {
   }
 
   /** `count` valid CSRs and the invalid ones, filed together. */
+  /**
+   * A kubelet's CSR filed before its Node registers, which happens `afterMs` later (in the
+   * background): stampede retries it until then, and approves it.
+   */
+  async lateNode(name: string, afterMs: number): Promise<Mix> {
+    const addresses = this.#addresses(name);
+    const csr = await this.#kubelet(name, addresses).createCsr();
+    setTimeout(() => {
+      this.#system.cp.createNode(name, addresses).catch((error: unknown) => {
+        process.stderr.write(`# late Node ${name} not created: ${String(error)}\n`);
+      });
+    }, afterMs).unref();
+    return new Mix([{ csr, expect: 'approve' }]);
+  }
+
   async mix(prefix: string, count: number): Promise<Mix> {
     assert.ok(count > 0, 'a mix has a valid CSR to steal an address from');
     const valid = await this.valid(prefix, count);

@@ -40,20 +40,32 @@ export class FaultyTcpProxy {
     return proxy;
   }
 
-  /** from → to, each chunk after the delay in force when it arrived, never overtaking another. */
+  /**
+   * from → to, each chunk after the delay in force when it arrived, never overtaking another: one
+   * queue per direction and one timer for its head (timers of different durations that fall due
+   * together may fire in any order, which would reorder the stream).
+   */
   #forward(from: Socket, to: Socket): void {
-    let releaseAt = 0;
+    const queue: { readonly chunk: Buffer; readonly at: number }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const pump = (): void => {
+      timer = undefined;
+      while (queue.length > 0 && (queue[0]?.at ?? 0) <= performance.now()) {
+        const head = queue.shift();
+        if (head !== undefined && !to.destroyed) to.write(head.chunk);
+      }
+      const next = queue[0];
+      if (next !== undefined) timer = setTimeout(pump, Math.max(0, next.at - performance.now()));
+    };
     from.on('data', (chunk: Buffer) => {
       const { ms, jitterMs } = this.#delay;
-      if (ms === 0 && releaseAt <= performance.now()) {
+      if (ms === 0 && queue.length === 0) {
         to.write(chunk);
         return;
       }
       const wanted = performance.now() + ms + (Math.random() * 2 - 1) * jitterMs;
-      releaseAt = Math.max(releaseAt, wanted);
-      setTimeout(() => {
-        if (!to.destroyed) to.write(chunk);
-      }, releaseAt - performance.now());
+      queue.push({ chunk, at: Math.max(queue.at(-1)?.at ?? 0, wanted) });
+      timer ??= setTimeout(pump, Math.max(0, (queue[0]?.at ?? 0) - performance.now()));
     });
   }
 

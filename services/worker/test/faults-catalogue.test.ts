@@ -28,6 +28,16 @@ import type { CertificateSigningRequest } from '@stampede/harness';
 
 const PASSWORD = 'catalogue-secret';
 
+const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+
+/**
+ * A service whose wall clock is off by `offset` (libfaketime, e.g. '+5m'); its monotonic clock,
+ * which timers use, is left alone, as on a host whose NTP is broken.
+ */
+function skewedClock(offset: string): Record<string, string> {
+  return { LD_PRELOAD: LIBFAKETIME, FAKETIME: offset, FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+}
+
 /** One PING's round trip through `port`, in ms. */
 async function pingMs(port: number): Promise<number> {
   const started = performance.now();
@@ -112,6 +122,17 @@ describe('fault catalogue on real components', () => {
       [],
       'left pending for the API server to clean up',
     );
+    await stopServices();
+  });
+
+  it('F35: workers whose clocks are 5 minutes ahead and behind decide every CSR once, a late Node too', async () => {
+    await system.start('watcher');
+    await Promise.all(['+5m', '-5m'].map(skew => system.start('worker', { ...skewedClock(skew) })));
+    const mix = await fleet.mix('f35', 10);
+    // Its Node registers 8 s after its CSR: retried with backoff delays, which BullMQ keeps as
+    // timestamps on the clock of the worker that delays them.
+    const late = await fleet.lateNode('f35-late', 8_000);
+    await assertSettled(system, audit, mix.with(late), 60_000);
     await stopServices();
   });
 
