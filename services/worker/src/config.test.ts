@@ -189,8 +189,21 @@ describe('loadConfig: reading served certificates matches the policy', () => {
     INVENTORY_URL: 'https://inventory.example/review',
     INVENTORY_CA_FILE: 'ca.pem',
   };
-  const served = { ...inventory, POLICY_FILE: 'served.yaml' };
+  const served = {
+    ...inventory,
+    POLICY_FILE: 'served.yaml',
+    SERVED_CERTIFICATE_PREVIEW: 'accept-known-wrong-approvals',
+  };
   const cases: [string, Record<string, string>, RegExp | undefined][] = [
+    [
+      'refuses served certificates as evidence while they are suspended',
+      {
+        ...inventory,
+        POLICY_FILE: 'served.yaml',
+        SERVED_CERTIFICATE_CA_FILE: 'serving-ca.pem',
+      },
+      /^evidence\.servedCertificate: suspended/,
+    ],
     [
       'takes the kubelet-serving CA, with port 10250 and a 2 s timeout by default',
       { ...served, SERVED_CERTIFICATE_CA_FILE: 'serving-ca.pem' },

@@ -72,6 +72,7 @@ const schema = z.object({
   // A node chooses how long its port keeps a worker waiting: a few seconds at most.
   SERVED_CERTIFICATE_TIMEOUT_MS: int(100, 5_000, 2_000),
   SERVED_CERTIFICATE_PORT: int(1, 65_535, 10_250),
+  SERVED_CERTIFICATE_PREVIEW: z.enum(['off', 'accept-known-wrong-approvals']).default('off'),
   ...variablesOf.process,
 });
 
@@ -140,6 +141,12 @@ const variables: readonly EnvDoc[] = [
     name: 'SERVED_CERTIFICATE_PORT',
     description: "the kubelets' port (not the one a Node reports of itself)",
     default: '10250',
+  },
+  {
+    name: 'SERVED_CERTIFICATE_PREVIEW',
+    description:
+      'accept-known-wrong-approvals: start although served-certificate evidence is suspended (ADR 24); for work on it only',
+    default: 'off',
   },
   ...common.process,
 ];
@@ -246,6 +253,14 @@ function servedCertificateOptions(
     // A typo'd or wrong file would make every read "no evidence" in silence: refuse it at start.
     const ca = new X509Certificate(caPem);
     if (!ca.ca) return { ok: false, errors: ['SERVED_CERTIFICATE_CA_FILE: not a CA certificate'] };
+    // A second review found wrong-approval paths: an inventory answer the worker cannot read (too
+    // large, a 404 for a retired node) counts as an outage the node can cause for itself, and
+    // maxAgeDays does not bound a chain of renewals approved during an outage. Suspended until
+    // both are fixed (ADR 24).
+    if (e.SERVED_CERTIFICATE_PREVIEW !== 'accept-known-wrong-approvals') {
+      const why = 'suspended: a node can make it approve SANs the inventory refuses (ADR 24)';
+      return { ok: false, errors: [`evidence.servedCertificate: ${why}`] };
+    }
     return {
       ok: true,
       config: {

@@ -80,6 +80,8 @@ describe('the served certificate stands in for an inventory that is down (eviden
       INVENTORY_CA_FILE: inventoryCa,
       INVENTORY_TIMEOUT_MS: '1000',
       SERVED_CERTIFICATE_CA_FILE: caFile,
+      // Suspended for users (ADR 24); the code stays tested until its fixes land.
+      SERVED_CERTIFICATE_PREVIEW: 'accept-known-wrong-approvals',
       SERVED_CERTIFICATE_PORT: String(kubeletPort),
       SERVED_CERTIFICATE_TIMEOUT_MS: '1000',
       BACKOFF_INITIAL_MS: '200',
