@@ -12,7 +12,7 @@ npx eslint --max-warnings=0 .
 step "type-check (tsc, every package)"
 npx turbo run typecheck --log-prefix=none --output-logs=errors-only
 
-step "Go helpers (control plane, kubelet, Jaeger, promtool and Prometheus: cached by go.sum; a cold build takes several minutes each)"
+step "Go helpers (control plane, kubelet, Jaeger, promtool, Prometheus and Helm: cached by go.sum; a cold build takes several minutes each)"
 STAMPEDE_CONTROLPLANE_BIN="$(bash scripts/build-controlplane.sh)"
 # After the control plane: the kubelet shares its module versions, so most packages are cached.
 STAMPEDE_KUBELET_BIN="$(bash scripts/build-kubelet.sh)"
@@ -20,12 +20,15 @@ STAMPEDE_JAEGER_BIN="$(bash scripts/build-jaeger.sh)"
 STAMPEDE_PROMTOOL_BIN="$(bash scripts/build-promtool.sh)"
 # After promtool: the same module, so most packages are cached.
 STAMPEDE_PROMETHEUS_BIN="$(bash scripts/build-prometheus.sh)"
-export STAMPEDE_CONTROLPLANE_BIN STAMPEDE_KUBELET_BIN STAMPEDE_JAEGER_BIN STAMPEDE_PROMTOOL_BIN STAMPEDE_PROMETHEUS_BIN
+# Helm's k8s.io/* modules are the control plane's, so most of its packages are cached by now.
+STAMPEDE_HELM_BIN="$(bash scripts/build-helm.sh)"
+export STAMPEDE_CONTROLPLANE_BIN STAMPEDE_KUBELET_BIN STAMPEDE_JAEGER_BIN STAMPEDE_PROMTOOL_BIN STAMPEDE_PROMETHEUS_BIN STAMPEDE_HELM_BIN
 echo "control plane: $STAMPEDE_CONTROLPLANE_BIN" >&2
 echo "kubelet: $STAMPEDE_KUBELET_BIN" >&2
 echo "jaeger: $STAMPEDE_JAEGER_BIN" >&2
 echo "promtool: $STAMPEDE_PROMTOOL_BIN" >&2
 echo "prometheus: $STAMPEDE_PROMETHEUS_BIN" >&2
+echo "helm: $STAMPEDE_HELM_BIN" >&2
 
 step "policy core coverage (gate: lines 95%, branches 90%, functions 95%)"
 mkdir -p artifacts

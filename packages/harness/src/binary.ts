@@ -9,7 +9,7 @@ import type { Logger } from './util.ts';
 
 interface GoProgram {
   /** scripts/build-<name>.sh builds it. */
-  readonly name: 'controlplane' | 'jaeger' | 'kubelet' | 'promtool' | 'prometheus';
+  readonly name: 'controlplane' | 'helm' | 'jaeger' | 'kubelet' | 'promtool' | 'prometheus';
   /** Overrides the build with a binary of the caller's. */
   readonly envVar: string;
 }
@@ -19,6 +19,7 @@ const JAEGER: GoProgram = { name: 'jaeger', envVar: 'STAMPEDE_JAEGER_BIN' };
 const KUBELET: GoProgram = { name: 'kubelet', envVar: 'STAMPEDE_KUBELET_BIN' };
 const PROMTOOL: GoProgram = { name: 'promtool', envVar: 'STAMPEDE_PROMTOOL_BIN' };
 const PROMETHEUS: GoProgram = { name: 'prometheus', envVar: 'STAMPEDE_PROMETHEUS_BIN' };
+const HELM: GoProgram = { name: 'helm', envVar: 'STAMPEDE_HELM_BIN' };
 
 const builds = new Map<string, Promise<string>>();
 
@@ -51,6 +52,11 @@ export function resolveKubeletBinary(log: Logger): Promise<string> {
 /** promtool (go/promtool), for the alert-rule and dashboard tests. */
 export function resolvePromtoolBinary(log: Logger): Promise<string> {
   return resolve(PROMTOOL, log, false);
+}
+
+/** Helm (go/helm), for the chart tests (lint, template). */
+export function resolveHelmBinary(log: Logger): Promise<string> {
+  return resolve(HELM, log, false);
 }
 
 /** The Prometheus server (go/promtool's other tool), for the end-to-end scrape of the services. */

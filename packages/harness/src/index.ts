@@ -64,7 +64,7 @@ export {
   unregisterProcess,
 } from './teardown.ts';
 export { freePort } from './util.ts';
-export { resolvePrometheusBinary, resolvePromtoolBinary } from './binary.ts';
+export { resolveHelmBinary, resolvePrometheusBinary, resolvePromtoolBinary } from './binary.ts';
 export { System, settledAs, until } from './system.ts';
 export type { ServiceKind, ServiceProcess, SystemOptions } from './system.ts';
 export { startKubelet, RealKubelet } from './real-kubelet.ts';
