@@ -3,8 +3,6 @@
 // for the CRD kinds, and `kubectl auth can-i` for each service's identity.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import {
   CSR_PATH,
   KubeletEmulator,
@@ -14,63 +12,16 @@ import {
   startControlPlane,
 } from '@stampede/harness';
 import type { CertificateSigningRequest, ControlPlane } from '@stampede/harness';
+import {
+  admitPodTemplates,
+  applyForReal,
+  checkServerDryRun,
+  installCrdStubs,
+  validateCrdKind,
+} from './support/dry-run.ts';
 import { canI, kubectl } from './support/kubectl.ts';
 import type { Identity } from './support/kubectl.ts';
-import { ofKind, overlayNames, podTemplate, renderOverlay, workloads } from './support/render.ts';
-import type { K8sObject } from './support/render.ts';
-
-/** Kinds whose CRDs a cluster gets from another project (KEDA, the Prometheus Operator). */
-const CRD_KINDS: Readonly<Record<string, { group: string; plural: string; version: string }>> = {
-  ScaledObject: { group: 'keda.sh', plural: 'scaledobjects', version: 'v1alpha1' },
-  ServiceMonitor: { group: 'monitoring.coreos.com', plural: 'servicemonitors', version: 'v1' },
-};
-
-/**
- * A stand-in CRD for a kind: it makes the API server check the object's group, version, kind, scope
- * and metadata in the dry-run. The spec is checked against the real schema by validateCrdKind.
- */
-function stubCrd(kind: string): object {
-  const crd = CRD_KINDS[kind];
-  if (crd === undefined) throw new Error(kind);
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${crd.plural}.${crd.group}` },
-    spec: {
-      group: crd.group,
-      scope: 'Namespaced',
-      names: { kind, plural: crd.plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [
-        {
-          name: crd.version,
-          served: true,
-          storage: true,
-          schema: {
-            openAPIV3Schema: {
-              type: 'object',
-              properties: {
-                spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-                status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-              },
-            },
-          },
-        },
-      ],
-    },
-  };
-}
-
-/**
- * The schema check for CRD kinds: the validators of @kubernetes-models/keda (generated from KEDA's
- * Go API types, github.com/kedacore/keda/v2/apis/keda/v1alpha1) and
- * @kubernetes-models/prometheus-operator (from .../prometheus-operator/pkg/apis/monitoring/v1):
- * types, required fields, enums and patterns. They do not reject unknown fields.
- */
-function validateCrdKind(object: K8sObject): void {
-  if (object.kind === 'ScaledObject') new ScaledObject(object as never).validate();
-  else if (object.kind === 'ServiceMonitor') new ServiceMonitor(object as never).validate();
-  else throw new Error(`no schema check for ${object.kind}`);
-}
+import { ofKind, overlayNames, renderOverlay } from './support/render.ts';
 
 describe('deploy/ against a real API server', () => {
   let cp: ControlPlane;
@@ -79,21 +30,7 @@ describe('deploy/ against a real API server', () => {
   before(async () => {
     cp = await startControlPlane();
     kubeconfig = cp.adminKubeconfigPath;
-    const crds = Object.keys(CRD_KINDS).map(stubCrd);
-    const created = await kubectl(
-      kubeconfig,
-      ['apply', '-f', '-'],
-      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: crds }),
-    );
-    assert.equal(created.code, 0, created.stderr);
-    const established = await kubectl(kubeconfig, [
-      'wait',
-      '--for=condition=Established',
-      '--timeout=60s',
-      'crd',
-      '--all',
-    ]);
-    assert.equal(established.code, 0, established.stderr);
+    await installCrdStubs(kubeconfig);
   });
 
   after(async () => {
@@ -104,31 +41,7 @@ describe('deploy/ against a real API server', () => {
     it(`accepts every object of overlays/${overlay} in a server-side dry-run, without warnings`, async () => {
       const { yaml, objects } = await renderOverlay(overlay);
       // The namespace must exist (with its Pod Security labels) for the namespaced objects' dry-run.
-      const namespaces = ofKind(objects, 'Namespace');
-      const applied = await kubectl(
-        kubeconfig,
-        ['apply', '--server-side', '-f', '-'],
-        JSON.stringify({ apiVersion: 'v1', kind: 'List', items: namespaces }),
-      );
-      assert.equal(applied.code, 0, applied.stderr);
-      const dryRun = await kubectl(
-        kubeconfig,
-        [
-          'apply',
-          '--dry-run=server',
-          '--validate=strict',
-          '--server-side',
-          '--field-manager=stampede-deploy-test',
-          '-f',
-          '-',
-        ],
-        yaml,
-      );
-      assert.equal(dryRun.code, 0, dryRun.stderr);
-      // Pod Security warnings, deprecated APIs, unknown fields: all arrive as warnings.
-      assert.doesNotMatch(dryRun.stderr, /warning/i, dryRun.stderr);
-      assert.equal(dryRun.stdout.trim().split('\n').length, objects.length, dryRun.stdout);
-      for (const object of objects.filter(o => o.kind in CRD_KINDS)) validateCrdKind(object);
+      await checkServerDryRun(kubeconfig, yaml, objects);
     });
   }
 
@@ -137,47 +50,11 @@ describe('deploy/ against a real API server', () => {
     for (const overlay of overlayNames()) {
       const { objects } = await renderOverlay(overlay);
       // Admission also checks that the pod's ServiceAccount exists.
-      const accounts = ofKind(objects, 'ServiceAccount');
-      const applied = await kubectl(
-        kubeconfig,
-        ['apply', '--server-side', '-f', '-'],
-        JSON.stringify({
-          apiVersion: 'v1',
-          kind: 'List',
-          items: [...ofKind(objects, 'Namespace'), ...accounts],
-        }),
-      );
-      assert.equal(applied.code, 0, applied.stderr);
-      for (const workload of workloads(objects)) {
-        const key = `${workload.kind}/${workload.metadata.name}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const template = podTemplate(workload);
-        // A StatefulSet's claims become volumes of its pods; an emptyDir stands in for each here.
-        const claims =
-          (workload['spec'] as { volumeClaimTemplates?: { metadata: { name: string } }[] })
-            .volumeClaimTemplates ?? [];
-        const volumes = [
-          ...((template.spec as { volumes?: unknown[] }).volumes ?? []),
-          ...claims.map(claim => ({ name: claim.metadata.name, emptyDir: {} })),
-        ];
-        const pod = {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: {
-            name: `dry-${workload.metadata.name}`,
-            namespace: 'stampede-system',
-            labels: template.metadata.labels,
-          },
-          spec: { ...template.spec, volumes },
-        };
-        const res = await cp.admin.request(
-          'POST',
-          '/api/v1/namespaces/stampede-system/pods?dryRun=All',
-          pod,
-        );
-        assert.equal(res.status, 201, `${key}: ${JSON.stringify(res.body)}`);
-      }
+      await applyForReal(kubeconfig, [
+        ...ofKind(objects, 'Namespace'),
+        ...ofKind(objects, 'ServiceAccount'),
+      ]);
+      await admitPodTemplates(cp, objects, seen);
     }
     assert.ok(
       seen.has('Deployment/stampede-worker') && seen.has('StatefulSet/stampede-redis'),
