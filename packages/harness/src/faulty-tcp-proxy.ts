@@ -1,4 +1,4 @@
-// A loopback TCP proxy in front of Redis that the fault tests turn bad in two ways:
+// A loopback TCP proxy in front of Redis or kube-apiserver that the fault tests turn bad in two ways:
 // - freeze(): every connection it carries becomes a zombie: the sockets stay open (no FIN, no RST)
 //   but nothing more is forwarded either way, as after a NAT or conntrack entry is lost or a peer
 //   is cut off without a word. Connections opened after that are forwarded as ever, so a client

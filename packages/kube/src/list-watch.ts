@@ -43,6 +43,13 @@ interface Entry<P> {
 /** A stream ended normally after at least this long counts as healthy: backoff resets. */
 const HEALTHY_STREAM_MS = 10_000;
 
+/**
+ * Silence on a watch longer than this is a stall: the API server's bookmarks come about every
+ * 60 s. Without it a stalled stream lasted until the body timeout past the server-side timeout,
+ * 300-360 s, and nothing new was queued meanwhile.
+ */
+export const WATCH_IDLE_TIMEOUT_MS = 90_000;
+
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise(resolve => {
     if (signal.aborted) {
@@ -281,7 +288,8 @@ class Reflector<T extends KubeObject, P> implements ListWatch<P> {
         timeoutSeconds: String(timeoutSeconds),
       }),
       signal,
-      bodyTimeoutMs: (timeoutSeconds + 60) * 1000,
+      // undici's body timeout is the longest gap between chunks: the idle limit, not a deadline.
+      bodyTimeoutMs: this.#options.idleTimeoutMs ?? WATCH_IDLE_TIMEOUT_MS,
     });
     const startedAt = Date.now();
     this.#stats.connected = true;

@@ -211,6 +211,13 @@ export interface ListWatchOptions<T, P> {
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
   /** Server-side watch timeout range in seconds; randomised per watch. Default [240, 300]. */
   readonly watchTimeoutSeconds?: readonly [number, number];
+  /**
+   * A watch that delivers nothing, not even a bookmark, this long is dropped and restarted from
+   * its resourceVersion. The API server sends a bookmark about once a minute, so silence this long
+   * means a stalled connection (a dead peer, a half-open NAT entry), not a quiet resource.
+   * Default 90 000.
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 export interface ListWatchStats {

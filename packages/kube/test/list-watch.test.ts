@@ -4,7 +4,7 @@
 // the watch cache, which is what sends bookmarks.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { KubeletEmulator, startControlPlane } from '@stampede/harness';
+import { FaultyTcpProxy, KubeletEmulator, startControlPlane } from '@stampede/harness';
 import type { ControlPlane } from '@stampede/harness';
 import { createKubeClient, projectNodeAddresses, RetryableError } from '@stampede/kube';
 import type { KubeClient, StoreChange } from '@stampede/kube';
@@ -184,6 +184,42 @@ describe('watchNodes', () => {
       await watch.done;
     });
   }
+
+  it('drops a watch silent past its idle limit and watches again, so a stalled connection hides no Node', async () => {
+    // F20 of the fault catalogue: the connection stays open and says nothing, with no error.
+    const zombie = await FaultyTcpProxy.start(cp.ports.apiserver);
+    const client = await createKubeClient({
+      kubeConfig: kubeConfigFrom(
+        await cp.approverKubeconfig(),
+        `https://127.0.0.1:${String(zombie.port)}`,
+      ),
+      logger,
+    });
+    const controller = new AbortController();
+    try {
+      const watch = client.watchNodes({
+        signal: controller.signal,
+        project: projectNodeAddresses,
+        backoff: fastBackoff,
+        idleTimeoutMs: 2_000,
+      });
+      await watch.synced();
+      await eventually('the watch to connect', () => watch.stats().connected);
+      assert.ok(zombie.freeze() >= 1, 'the watch connection frozen');
+      await cp.createNode('behind-a-stalled-watch');
+      // Well under the server-side watch timeout (240-300 s) that otherwise ends the stall.
+      await eventually('the node created behind the stall', () =>
+        watch.store.has('behind-a-stalled-watch'),
+      );
+      const stats = watch.stats();
+      assert.ok(stats.restarts >= 1, JSON.stringify(stats));
+      assert.equal(stats.lists, 1, 'watched again from its resourceVersion, not relisted');
+    } finally {
+      controller.abort();
+      await client.close();
+      await zombie.close();
+    }
+  });
 
   it('advances its resourceVersion through bookmarks and rewatches, without relisting, when the server ends the watch', async () => {
     // Bookmarks carry progress the selector hides: only a newer resourceVersion is bookmarked.

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
         kubeconfig: undefined,
         resyncIntervalMs: 30_000,
         relistIntervalMs: 600_000,
+        watchIdleTimeoutMs: 90_000,
         perNodeInFlight: 3,
         abandonedAfterMs: 900_000,
         healthPort: 8080,
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
       REDIS_ALLOW_EVICTION: 'maybe',
       RESYNC_INTERVAL_SECONDS: '120',
       RELIST_INTERVAL_SECONDS: '0',
+      WATCH_IDLE_TIMEOUT_SECONDS: '0',
       PER_NODE_IN_FLIGHT: 'many',
       LOG_LEVEL: 'loud',
     });
@@ -41,6 +43,7 @@ describe('loadConfig', () => {
         'REDIS_ALLOW_EVICTION',
         'RESYNC_INTERVAL_SECONDS',
         'RELIST_INTERVAL_SECONDS',
+        'WATCH_IDLE_TIMEOUT_SECONDS',
         'PER_NODE_IN_FLIGHT',
         'LOG_LEVEL',
       ],

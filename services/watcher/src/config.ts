@@ -24,6 +24,7 @@ export interface WatcherConfig {
   readonly resyncIntervalMs: number;
   /** A full CSR LIST from the API server, this often. */
   readonly relistIntervalMs: number;
+  readonly watchIdleTimeoutMs: number;
   readonly perNodeInFlight: number;
   /** A CSR filed this long before its requester's newest is abandoned, not queued; 0: never. */
   readonly abandonedAfterMs: number;
@@ -41,6 +42,7 @@ const schema = z
     ...variablesOf.connection,
     RESYNC_INTERVAL_SECONDS: intVar(1, 60, 30),
     RELIST_INTERVAL_SECONDS: intVar(1, 86_400, 600),
+    WATCH_IDLE_TIMEOUT_SECONDS: intVar(1, 3_600, 90),
     PER_NODE_IN_FLIGHT: intVar(1, 1_000, 3),
     // The kubelet's wait for a certificate before it files a new CSR (client-go's certificate manager).
     ABANDONED_AFTER_SECONDS: intVar(0, 86_400, 900),
@@ -53,6 +55,7 @@ const schema = z
     kubeconfig: env.KUBECONFIG_PATH,
     resyncIntervalMs: env.RESYNC_INTERVAL_SECONDS * 1_000,
     relistIntervalMs: env.RELIST_INTERVAL_SECONDS * 1_000,
+    watchIdleTimeoutMs: env.WATCH_IDLE_TIMEOUT_SECONDS * 1_000,
     perNodeInFlight: env.PER_NODE_IN_FLIGHT,
     abandonedAfterMs: env.ABANDONED_AFTER_SECONDS * 1_000,
     healthPort: env.HEALTH_PORT,
@@ -74,6 +77,12 @@ const variables: readonly EnvDoc[] = [
     name: 'RELIST_INTERVAL_SECONDS',
     description: 'a full CSR LIST from the API server, then re-enqueue; 1-86400',
     default: '600',
+  },
+  {
+    name: 'WATCH_IDLE_TIMEOUT_SECONDS',
+    description:
+      'a CSR watch silent this long (no event, no bookmark: those come every minute) is stalled: watch again; 1-3600',
+    default: '90',
   },
   {
     name: 'PER_NODE_IN_FLIGHT',

@@ -25,6 +25,8 @@ export interface CsrEnqueuerOptions {
   readonly resyncIntervalMs: number;
   /** A full LIST from the API server and a bulk enqueue, this often. */
   readonly relistIntervalMs: number;
+  /** A watch silent this long is stalled and started again (F20 of the fault catalogue). */
+  readonly watchIdleTimeoutMs: number;
   /** One PRODUCER span per job, the root of the CSR's trace (docs/adr/0011). Default: no-op. */
   readonly tracer?: Tracer;
   /** Called with the number of jobs handed to Redis (for metrics). */
@@ -229,6 +231,7 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
 
   const listWatch: ListWatch<PendingCsr> = options.kube.watchCsrs({
     signal,
+    idleTimeoutMs: options.watchIdleTimeoutMs,
     project: projectPendingCsr,
     onChange: change => {
       for (const requester of requesters.apply(change)) dirty.add(requester);

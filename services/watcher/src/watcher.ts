@@ -16,6 +16,7 @@ export interface WatcherDeps {
   readonly config: {
     readonly resyncIntervalMs: number;
     readonly relistIntervalMs: number;
+    readonly watchIdleTimeoutMs: number;
     readonly perNodeInFlight: number;
     readonly abandonedAfterMs: number;
   };
@@ -41,6 +42,7 @@ export function runWatcher(deps: WatcherDeps): RunningWatcher {
     plan: { window: deps.config.perNodeInFlight, abandonedAfterMs: deps.config.abandonedAfterMs },
     resyncIntervalMs: deps.config.resyncIntervalMs,
     relistIntervalMs: deps.config.relistIntervalMs,
+    watchIdleTimeoutMs: deps.config.watchIdleTimeoutMs,
     ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
     ...(deps.onEnqueued === undefined ? {} : { onEnqueued: deps.onEnqueued }),
   });
