@@ -19,6 +19,7 @@ import {
   rbacDir,
   startControlPlane,
   startRedis,
+  until,
 } from '@stampede/harness';
 import type {
   CertificateSigningRequest,
@@ -206,6 +207,8 @@ describe('deploy/base/rbac: every permission is needed, and they are enough', ()
   async function exercise(
     done: (outcome: Outcome) => boolean | Promise<boolean>,
     timeoutMs = 30_000,
+    /** Runs once `done` holds, while the services still run and the CSR still exists. */
+    then?: (csrName: string) => Promise<void>,
   ): Promise<Outcome> {
     await redis.command('FLUSHALL');
     audit.mark();
@@ -250,7 +253,9 @@ describe('deploy/base/rbac: every permission is needed, and they are enough', ()
           // The API server writes an audit event once the response has completed, so the requests
           // that made `done` true may land in the log a moment later: read it again after a pause.
           await sleep(1000);
-          return { ...outcome, events: audit.since() };
+          const events = audit.since();
+          await then?.(created.metadata.name);
+          return { ...outcome, events };
         }
         await sleep(200);
       }
@@ -318,8 +323,22 @@ describe('deploy/base/rbac: every permission is needed, and they are enough', ()
       const refusedVerb = signers ? 'update' : p.verb;
       await applyRoles(without(roles, p));
       try {
-        const outcome = await exercise(({ events }) =>
-          refusals(events).some(e => uses(e, role, refusedRule, refusedVerb)),
+        const outcome = await exercise(
+          ({ events }) => refusals(events).some(e => uses(e, role, refusedRule, refusedVerb)),
+          30_000,
+          // F27/F28 of the fault catalogue: a missing permission is an operator's error, not the
+          // kubelet's. The CSR is never denied for it, and is approved once the roles are back.
+          async csrName => {
+            await sleep(3_000);
+            const held = await cp.getCsr(csrName);
+            assert.equal(conditionOf(held, 'Denied'), undefined, JSON.stringify(held.status));
+            await applyRoles(roles);
+            await until(
+              `${csrName} approved once ${p.label} is back`,
+              async () => conditionOf(await cp.getCsr(csrName), 'Approved') !== undefined,
+              30_000,
+            );
+          },
         );
         const refused = refusals(outcome.events).filter(e =>
           uses(e, role, refusedRule, refusedVerb),
