@@ -76,3 +76,21 @@ export async function rejectRequestsOf(
   }
   return open;
 }
+
+/**
+ * How many of `service`'s requests the API server has rejected since `rejectRequestsOf` began, by its
+ * own counter (apiserver_flowcontrol_rejected_requests_total of the closed priority level).
+ */
+export async function rejectedRequestsOf(
+  cp: ControlPlane,
+  service: StampedeService,
+): Promise<number> {
+  const response = await cp.admin.request<string>('GET', '/metrics');
+  if (response.status !== 200) throw new Error(`GET /metrics: ${response.status}`);
+  const level = `priority_level="stampede-closed-${service}"`;
+  return response.body
+    .split('\n')
+    .filter(line => line.startsWith('apiserver_flowcontrol_rejected_requests_total{'))
+    .filter(line => line.includes(level))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf('}') + 1)), 0);
+}

@@ -93,4 +93,4 @@ export {
 } from './fault-mix.ts';
 export type { MixMember } from './fault-mix.ts';
 export { FaultyTcpProxy } from './faulty-tcp-proxy.ts';
-export { rejectRequestsOf } from './flow-control.ts';
+export { rejectedRequestsOf, rejectRequestsOf } from './flow-control.ts';
