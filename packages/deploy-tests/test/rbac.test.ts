@@ -10,6 +10,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CSR_PATH,
@@ -17,6 +18,7 @@ import {
   applyManifests,
   parseManifests,
   rbacDir,
+  freePort,
   startControlPlane,
   startRedis,
   until,
@@ -143,6 +145,35 @@ class AuditLog {
 const refusals = (events: readonly AuditEvent[]): AuditEvent[] =>
   events.filter(e => e.stage === 'ResponseComplete' && e.responseStatus?.code === 403);
 
+/**
+ * The service's stampede_kube_request_errors_total{code="403"}, summed over verbs, from its
+ * /metrics: the series the StampedeKubeApiErrors alert (deploy/addons/prometheus/rules.yaml) reads.
+ */
+async function forbiddenCount(healthPort: number): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${healthPort}/metrics`, {
+    signal: AbortSignal.timeout(5_000),
+  });
+  assert.equal(response.status, 200, "the worker's /metrics");
+  return (await response.text())
+    .split('\n')
+    .filter(line => line.startsWith('stampede_kube_request_errors_total{'))
+    .filter(line => /[{,]code="403"[,}]/.test(line))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+/**
+ * And an operator hears of it: the worker counted the 403s StampedeKubeApiErrors fires on, read
+ * from the service while the permission was missing, since that is what the alert reads.
+ */
+async function assertAlerted(t: TestContext, p: Permission, forbidden: number): Promise<void> {
+  await t.test('the 403 is counted where StampedeKubeApiErrors reads it', () => {
+    assert.ok(
+      forbidden > 0,
+      `the worker's stampede_kube_request_errors_total{code="403"} stayed 0 without ${p.label}`,
+    );
+  });
+}
+
 const describeEvent = (e: AuditEvent): string =>
   `${e.user.username.replace(SA, '')} ${e.verb} ${e.objectRef?.resource ?? ''}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}` +
   `${e.objectRef?.namespace ? ` -n ${e.objectRef.namespace}` : ''} → ${e.responseStatus?.code ?? ''}`;
@@ -208,7 +239,7 @@ describe('deploy/base/rbac: every permission is needed, and they are enough', ()
     done: (outcome: Outcome) => boolean | Promise<boolean>,
     timeoutMs = 30_000,
     /** Runs once `done` holds, while the services still run and the CSR still exists. */
-    then?: (csrName: string) => Promise<void>,
+    then?: (csrName: string, workerHealthPort: number) => Promise<void>,
   ): Promise<Outcome> {
     await redis.command('FLUSHALL');
     audit.mark();
@@ -225,6 +256,8 @@ describe('deploy/base/rbac: every permission is needed, and they are enough', ()
       HEALTH_HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
     };
+    // Chosen here: at LOG_LEVEL warn the worker does not log the port it would pick itself.
+    const workerHealthPort = await freePort();
     const services = [
       startService(ROOT, 'watcher', {
         ...common,
@@ -234,6 +267,7 @@ describe('deploy/base/rbac: every permission is needed, and they are enough', ()
       }),
       startService(ROOT, 'worker', {
         ...common,
+        HEALTH_PORT: String(workerHealthPort),
         KUBECONFIG_PATH: kubeconfig.worker,
         RATE_LIMIT_JOBS_PER_SECOND: '0',
         BACKOFF_INITIAL_MS: '200',
@@ -254,7 +288,7 @@ describe('deploy/base/rbac: every permission is needed, and they are enough', ()
           // that made `done` true may land in the log a moment later: read it again after a pause.
           await sleep(1000);
           const events = audit.since();
-          await then?.(created.metadata.name);
+          await then?.(created.metadata.name, workerHealthPort);
           return { ...outcome, events };
         }
         await sleep(200);
@@ -307,7 +341,7 @@ describe('deploy/base/rbac: every permission is needed, and they are enough', ()
   });
 
   for (const p of permissions(roles)) {
-    it(`needs ${p.label}`, async () => {
+    it(`needs ${p.label}`, async t => {
       const role = roles.find(r => r.metadata.name === p.role);
       const rule = role?.rules?.[p.rule];
       assert.ok(role !== undefined && rule !== undefined);
@@ -322,16 +356,19 @@ describe('deploy/base/rbac: every permission is needed, and they are enough', ()
         : rule;
       const refusedVerb = signers ? 'update' : p.verb;
       await applyRoles(without(roles, p));
+      let forbidden: number | undefined;
       try {
         const outcome = await exercise(
           ({ events }) => refusals(events).some(e => uses(e, role, refusedRule, refusedVerb)),
           30_000,
           // F27/F28 of the fault catalogue: a missing permission is an operator's error, not the
           // kubelet's. The CSR is never denied for it, and is approved once the roles are back.
-          async csrName => {
+          async (csrName, workerHealthPort) => {
             await sleep(3_000);
             const held = await cp.getCsr(csrName);
             assert.equal(conditionOf(held, 'Denied'), undefined, JSON.stringify(held.status));
+            if (p.role.startsWith('stampede-worker'))
+              forbidden = await forbiddenCount(workerHealthPort);
             await applyRoles(roles);
             await until(
               `${csrName} approved once ${p.label} is back`,
@@ -355,6 +392,7 @@ describe('deploy/base/rbac: every permission is needed, and they are enough', ()
       } finally {
         await applyRoles(roles);
       }
+      if (forbidden !== undefined) await assertAlerted(t, p, forbidden);
     });
   }
 

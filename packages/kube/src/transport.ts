@@ -387,6 +387,22 @@ export class Transport {
     this.#counters.watches++;
     const credentials = await this.#freshCredentials(false);
     const method = 'GET';
+    const started = performance.now();
+    // A watch that opened is no request with a duration; one refused (a 403 after an RBAC change,
+    // a 429) is an error the request-error alert must see, like any other call's.
+    const refused = (failure: KubeApiError, status: number | undefined): KubeApiError => {
+      this.countError(failure);
+      this.#options.onRequest?.({
+        verb: 'watch',
+        code: codeOf(failure),
+        durationMs: performance.now() - started,
+        method,
+        origin: this.#origin,
+        status,
+        startedAtMs: performance.timeOrigin + started,
+      });
+      return failure;
+    };
     let response: Dispatcher.ResponseData;
     try {
       response = await this.#watchAgent.request({
@@ -400,9 +416,7 @@ export class Transport {
       });
     } catch (error) {
       if (input.signal.aborted) throw input.signal.reason;
-      const failure = classifyFailure({ method, path: input.path, error });
-      this.countError(failure);
-      throw failure;
+      throw refused(classifyFailure({ method, path: input.path, error }), undefined);
     }
     if (response.statusCode !== 200) {
       const body = parseJson(await response.body.text().catch(() => ''));
@@ -414,8 +428,7 @@ export class Transport {
         retryAfter: headerValue(response.headers['retry-after']),
         nowMs: Date.now(),
       });
-      this.countError(failure);
-      throw failure;
+      throw refused(failure, response.statusCode);
     }
     response.body.setEncoding('utf8');
     return response.body as AsyncIterable<string>;

@@ -66,7 +66,8 @@ export interface KubeClientOptions {
 
 /** One finished unary API call: Kubernetes-style verb, HTTP status code ("error" when none). */
 export interface RequestObservation {
-  readonly verb: 'get' | 'list' | 'create' | 'update';
+  /** 'watch' only for a watch the API server refused or that could not be opened. */
+  readonly verb: 'get' | 'list' | 'create' | 'update' | 'watch';
   readonly code: string;
   readonly durationMs: number;
   /** What an HTTP client span needs (OpenTelemetry HTTP conventions). */

@@ -58,8 +58,9 @@ try {
     logger,
     userAgent: 'stampede-watcher',
     onRequest: ({ verb, code, durationMs }) => {
-      metrics.apiRequests.observe({ verb, code }, durationMs / 1000);
       if (!code.startsWith('2')) metrics.apiErrors.inc({ verb, code });
+      // A refused watch counts as an error only; its time to the refusal is no request latency.
+      if (verb !== 'watch') metrics.apiRequests.observe({ verb, code }, durationMs / 1000);
     },
   });
   const redis = createRedisConnection({

@@ -55,8 +55,11 @@ try {
     maxConnections: config.kubeMaxConnections,
     onRequest: call => {
       const { verb, code, durationMs } = call;
-      metrics.apiRequests.observe({ verb, code }, durationMs / 1000);
       if (!code.startsWith('2')) metrics.apiErrors.inc({ verb, code });
+      // A refused watch counts as an error only: it belongs to no CSR's trace, and its time to the
+      // refusal is no request latency.
+      if (verb === 'watch') return;
+      metrics.apiRequests.observe({ verb, code }, durationMs / 1000);
       // Runs in the caller's async context, so the span lands under the step that made the call.
       recordHttpClientSpan(tracing.tracer, call);
     },
