@@ -4,12 +4,14 @@
 // and bytes BullMQ itself cannot parse. A job is only ever a pointer (the worker reads the CSR and
 // checks its uid), so none of this may decide anything, crash a worker or lose a valid CSR.
 // Judged by the API server's audit log (the harness's fault-mix.ts): the mix decided once each, and no write by a
-// worker to anything outside it.
+// worker to anything outside it. And F40: five workers holding copies of one CSR's job at the same
+// moment race to approve it; the approval is written conditioned on the version each one read, so
+// the API server takes one and refuses the rest.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { APPROVAL_JOB, QUEUE_PREFIX, APPROVAL_QUEUE, deduplicationId } from '@stampede/contracts';
-import { assertSettled, AuditLog, FaultFleet, System } from '@stampede/harness';
+import { assertSettled, AuditLog, checkInvariants, FaultFleet, System } from '@stampede/harness';
 import type { CertificateSigningRequest, Mix, ServiceProcess } from '@stampede/harness';
 import { createApprovalQueue, createRedisConnection } from '@stampede/queue';
 import type { ApprovalQueue } from '@stampede/queue';
@@ -161,5 +163,43 @@ describe('F38: a flood of junk jobs written straight into Redis', () => {
     for (const worker of workers) await system.ready(worker, 5_000);
     const counts = await queue.counts();
     process.stdout.write(`# F38 queue after the flood: ${JSON.stringify(counts)}\n`);
+  });
+
+  it("F40: five workers each take a copy of one CSR's job at once, and it is decided once", async () => {
+    // Five processes taking one job at a time, in place of the two that take ten each: the five
+    // copies go to five workers, not to one worker's ten slots.
+    await Promise.all(workers.splice(0).map(worker => system.stop(worker)));
+    workers.push(
+      ...(await Promise.all(
+        Array.from({ length: 5 }, () => system.start('worker', { CONCURRENCY: '1' })),
+      )),
+    );
+    // Paused, the copies and the watcher's own job wait together and are handed out all at once.
+    await queue.queue.pause();
+    const mix = await fleet.valid('race', 1);
+    mixes.push(mix);
+    const [csr] = mix.valid;
+    assert.ok(csr);
+    const copies = await queue.queue.addBulk(
+      Array.from({ length: 5 }, () => ({
+        name: APPROVAL_JOB,
+        data: pointer(csr),
+        opts: { attempts: 3 },
+      })),
+    );
+    await queue.queue.resume();
+    await assertSettled(system, audit, mix, 60_000);
+    assertNothingElseWritten(mixes);
+    assertAlive();
+    const takers = await Promise.all(
+      copies.map(async copy => (await queue.queue.getJob(copy.id ?? ''))?.processedBy),
+    );
+    const writes = checkInvariants(audit.events(), mix.expectations).csrs[0]?.writes ?? [];
+    process.stdout.write(
+      `# F40 copies taken by ${takers.join(', ')}; approval writes ${writes.map(w => w.code).join(', ')}\n`,
+    );
+    // The race is real: copies ran in several workers, and more than one got as far as the write.
+    assert.ok(new Set(takers).size >= 2, `the copies went to one worker: ${takers.join(', ')}`);
+    assert.ok(writes.length >= 2, `no two workers reached the approval write: ${writes.length}`);
   });
 });

@@ -1,8 +1,10 @@
-// Idempotency end to end: two watchers and three workers (five processes) on 300 CSRs from 300
+// Idempotency end to end: three watchers and three workers (six processes) on 300 CSRs from 300
 // kubelets give exactly one Approved condition and exactly one Event per CSR. The objects alone
 // cannot show a CSR processed twice (the API server refuses a second Approved condition and a
 // second Event of the same name), so the API server's audit log is the judge: one accepted
-// decision and one Event created per CSR.
+// decision and one Event created per CSR, and (F16 of the fault catalogue: every watcher sees and
+// enqueues the same event) one approval write per CSR, none refused, so the queue's deduplication
+// by uid let one worker process each CSR once.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -24,7 +26,7 @@ async function inBatches<T>(items: readonly T[], size: number, run: (item: T) =>
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
 }
 
-describe('two watchers and three workers', () => {
+describe('three watchers and three workers', () => {
   let system: System;
   const audit = new AuditLog();
 
@@ -32,7 +34,7 @@ describe('two watchers and three workers', () => {
     system = await System.start({
       controlPlane: { extraArgs: { apiserver: audit.apiserverArgs } },
     });
-    await Promise.all([system.start('watcher'), system.start('watcher')]);
+    await Promise.all([system.start('watcher'), system.start('watcher'), system.start('watcher')]);
     await Promise.all([system.start('worker'), system.start('worker'), system.start('worker')]);
   });
 
@@ -107,6 +109,19 @@ describe('two watchers and three workers', () => {
     const report = await audit.settle(expectations, { finals: () => Promise.resolve(csrs) });
     process.stdout.write(`# audit: ${summarize(report)}\n`);
     assertInvariants(report);
+    // assertInvariants lets a write the API server refused pass (duplicate work, no harm done);
+    // here there must be none: three watchers enqueued each CSR, one job ran it, once.
+    const repeated = report.csrs
+      .filter(c => c.writes.length > 1)
+      .map(
+        c =>
+          `${c.name}: ${c.writes.map(w => `${w.decision ?? 'none'}→${w.code} at ${w.at}`).join(', ')}`,
+      );
+    assert.equal(
+      report.extraWrites,
+      0,
+      `approval writes beyond one per CSR, on ${repeated.length} CSRs:\n  ${repeated.slice(0, 10).join('\n  ')}`,
+    );
   });
 
   it('reuses keep-alive connections: workers open few connections per 1,000 API calls', async () => {
