@@ -234,6 +234,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const fleet = new FaultFleet(system);
   const filed: Mix[] = [];
   const started = performance.now();
+  // A run that broke an invariant keeps its audit log, API server and service logs for reading.
+  let keep = true;
   try {
     await system.start('watcher', stage.viaProxy);
     await Promise.all([
@@ -251,6 +253,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const finals = async () => [...(await system.csrs()).values()];
     const invariants = await audit.settle(all.expectations, { timeoutMs: 120_000, finals });
     log(`# soak audit: ${summarize(invariants)}`);
+    keep = violations(invariants).length > 0;
     const recoveries = faults.flatMap(f =>
       f.recoverySeconds === undefined ? [] : [f.recoverySeconds],
     );
@@ -264,8 +267,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       maxRecoverySeconds: recoveries.length === 0 ? undefined : Math.max(...recoveries),
     };
   } finally {
-    await system.stopAll();
+    await system.stopAll({ keep });
     await proxy.close();
-    audit.remove();
+    if (keep) log(`# soak: kept the audit log ${audit.path} and the logs in ${system.dir}`);
+    else audit.remove();
   }
 }

@@ -265,7 +265,8 @@ export class System {
     return byUid;
   }
 
-  async stopAll(): Promise<void> {
+  /** Kills every service and stops the control plane and Redis; `keep` keeps their dirs and logs. */
+  async stopAll({ keep = false }: { readonly keep?: boolean } = {}): Promise<void> {
     await Promise.all(
       this.services.map(async service => {
         if (service.child.exitCode === null && service.child.signalCode === null) {
@@ -274,8 +275,8 @@ export class System {
         }
       }),
     );
-    await Promise.all([this.redis.stop(), this.cp.stop()]);
-    if (process.env['STAMPEDE_E2E_KEEP'] === undefined)
+    await Promise.all([this.redis.stop(), this.cp.stop({ keepDir: keep })]);
+    if (!keep && process.env['STAMPEDE_E2E_KEEP'] === undefined)
       rmSync(this.dir, { recursive: true, force: true });
     else process.stderr.write(`e2e logs kept in ${this.dir}\n`);
   }
