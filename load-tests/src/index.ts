@@ -15,5 +15,5 @@ export { runScenario } from './scenario.ts';
 export type { LoadSpec, ScenarioResult, ScenarioSpec } from './scenario.ts';
 export { histogram, median, percentile, ratePerBin, summarize, sustainedRate } from './stats.ts';
 export type { Histogram, Summary } from './stats.ts';
-export { runSoak } from './soak.ts';
+export { runSoak, SOAK_FAULT_KINDS } from './soak.ts';
 export type { InjectedFault, SoakOptions, SoakReport } from './soak.ts';

@@ -21,6 +21,8 @@ export interface SoakOptions {
   readonly seed: number;
   /** Seconds from one fault's end to the next one's start (default 15). */
   readonly faultGapSeconds?: number;
+  /** Go on past `minutes` until every kind of fault has been injected once (the suite's short run). */
+  readonly everyKind?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -189,6 +191,9 @@ async function injectOne(
   return secondsUntilApproved(stage.system, mix.members[0]?.csr.metadata.name ?? '', 60_000);
 }
 
+/** Every kind of fault the soak injects. */
+export const SOAK_FAULT_KINDS: readonly string[] = Object.keys(FAULTS);
+
 async function injectUntil(
   stage: Stage,
   fleet: FaultFleet,
@@ -196,11 +201,14 @@ async function injectUntil(
   options: SoakOptions & { readonly endAt: number; readonly elapsed: () => number },
 ): Promise<InjectedFault[]> {
   const log = options.log ?? (() => undefined);
-  const order = shuffledRounds(Object.keys(FAULTS), random(options.seed));
+  const kinds = Object.keys(FAULTS);
+  const order = shuffledRounds(kinds, random(options.seed));
   const faults: InjectedFault[] = [];
   for (;;) {
     await sleep((options.faultGapSeconds ?? 15) * 1_000);
-    if (performance.now() >= options.endAt) return faults;
+    // The first round holds every kind once.
+    const roundDone = options.everyKind !== true || faults.length >= kinds.length;
+    if (performance.now() >= options.endAt && roundDone) return faults;
     const kind = order.next().value;
     const at = options.elapsed();
     log(`# soak: ${at.toFixed(0)} s: ${kind}`);
