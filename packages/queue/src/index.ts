@@ -32,3 +32,4 @@ export {
   watchEvictionPolicy,
 } from './eviction.ts';
 export type { EvictionWatch } from './eviction.ts';
+export { RedisScriptingError, checkScripting } from './scripting.ts';

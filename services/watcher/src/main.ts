@@ -4,6 +4,7 @@ import { APPROVAL_QUEUE } from '@stampede/contracts';
 import { createKubeClient, loadKubeConfig } from '@stampede/kube';
 import {
   checkEvictionPolicy,
+  checkScripting,
   EVICTING_NOW,
   EVICTION_RECHECK_MS,
   createApprovalQueue,
@@ -110,6 +111,7 @@ try {
   const evictionPolicy = await checkEvictionPolicy(redis, {
     allowEviction: config.redisAllowEviction,
   });
+  await checkScripting(redis);
   logger.info({ evictionPolicy }, 'Redis ready');
   const eviction = watchEvictionPolicy(redis, {
     allowEviction: config.redisAllowEviction,

@@ -4,6 +4,7 @@ import { createNodeSignatureVerifier } from '@stampede/crypto';
 import { createKubeClient, loadKubeConfig } from '@stampede/kube';
 import {
   checkEvictionPolicy,
+  checkScripting,
   EVICTING_NOW,
   EVICTION_RECHECK_MS,
   createApprovalWorker,
@@ -125,6 +126,7 @@ try {
   const evictionPolicy = await checkEvictionPolicy(redis, {
     allowEviction: config.redisAllowEviction,
   });
+  await checkScripting(redis);
   const eviction = watchEvictionPolicy(redis, {
     allowEviction: config.redisAllowEviction,
     initial: evictionPolicy,
