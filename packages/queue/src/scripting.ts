@@ -7,10 +7,13 @@ import type { Redis } from 'ioredis';
 /** Thrown at start-up when the Redis user may not run scripts. */
 export class RedisScriptingError extends Error {}
 
+// Declared read-only (no-writes): a full Redis (maxmemory reached) still runs it.
+const PROBE = '#!lua flags=no-writes\nreturn 1';
+
 /** Resolves if the connection may run a script; rejects with RedisScriptingError if Redis says no. */
 export async function checkScripting(redis: Pick<Redis, 'eval'>): Promise<void> {
   try {
-    await redis.eval('return 1', 0);
+    await redis.eval(PROBE, 0);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // Anything but a refusal (a dropped connection) is not ours to explain.
