@@ -32,4 +32,4 @@ export {
   watchEvictionPolicy,
 } from './eviction.ts';
 export type { EvictionWatch } from './eviction.ts';
-export { RedisScriptingError, checkScripting } from './scripting.ts';
+export { RedisRequirementError, checkRedisRequirements, clusterEnabled } from './requirements.ts';

@@ -4,7 +4,7 @@ import { APPROVAL_QUEUE } from '@stampede/contracts';
 import { createKubeClient, loadKubeConfig } from '@stampede/kube';
 import {
   checkEvictionPolicy,
-  checkScripting,
+  checkRedisRequirements,
   EVICTING_NOW,
   EVICTION_RECHECK_MS,
   createApprovalQueue,
@@ -111,7 +111,7 @@ try {
   const evictionPolicy = await checkEvictionPolicy(redis, {
     allowEviction: config.redisAllowEviction,
   });
-  await checkScripting(redis);
+  await checkRedisRequirements(redis);
   logger.info({ evictionPolicy }, 'Redis ready');
   const eviction = watchEvictionPolicy(redis, {
     allowEviction: config.redisAllowEviction,

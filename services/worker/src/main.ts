@@ -4,7 +4,7 @@ import { createNodeSignatureVerifier } from '@stampede/crypto';
 import { createKubeClient, loadKubeConfig } from '@stampede/kube';
 import {
   checkEvictionPolicy,
-  checkScripting,
+  checkRedisRequirements,
   EVICTING_NOW,
   EVICTION_RECHECK_MS,
   createApprovalWorker,
@@ -126,7 +126,7 @@ try {
   const evictionPolicy = await checkEvictionPolicy(redis, {
     allowEviction: config.redisAllowEviction,
   });
-  await checkScripting(redis);
+  await checkRedisRequirements(redis);
   const eviction = watchEvictionPolicy(redis, {
     allowEviction: config.redisAllowEviction,
     initial: evictionPolicy,

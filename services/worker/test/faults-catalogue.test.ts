@@ -2,7 +2,7 @@
 // judged by the API server's audit log (the harness's fault-mix.ts): every valid CSR approved once, every
 // invalid one denied once, each with one Event, nothing written for another signer's. F01 Redis
 // down at start-up, F05 a zombie Redis socket, F06 a slow Redis, F07 a full Redis, F08 an evicting policy at run time, F09 a wrong Redis
-// password or a Redis user without scripts, F15 workers down past the kubelet's wait, F34 the trace collector down;
+// password or a Redis user without scripts, F10 a Redis Cluster node, F15 workers down past the kubelet's wait, F34 the trace collector down;
 // F31 (the SubjectAccessReview failing) needs its own API server configuration: faults-sar.test.ts.
 import assert from 'node:assert/strict';
 import { connect, createServer } from 'node:net';
@@ -20,6 +20,7 @@ import {
   freePort,
   KubeletEmulator,
   Mix,
+  startRedis,
   System,
   until,
   writtenTo,
@@ -297,6 +298,23 @@ describe('fault catalogue on real components', () => {
   });
 
   // Runs last: the harness's own Redis client has no password, so nothing after it can use it.
+  /** Starts a watcher and then a worker on `url`: each must exit 1 at start-up, saying `why`. */
+  const refusedAtStartUp = async (url: string, why: RegExp) => {
+    for (const kind of ['watcher', 'worker'] as const) {
+      const service = await system.start(kind, { REDIS_URL: url }, { waitReady: false });
+      const exit = await Promise.race([
+        service.exited,
+        sleep(20_000).then(() => 'still running' as const),
+      ]);
+      assert.equal(
+        exit,
+        1,
+        `the ${kind} exits, not runs on looking healthy:\n${system.tail(service)}`,
+      );
+      assert.match(system.tail(service), why, `the ${kind} says why`);
+    }
+  };
+
   it('F09: a service whose Redis user may not run scripts stops at start-up and says why', async () => {
     // Connects, pings and reads INFO like any user, and is refused every BullMQ operation.
     await system.redis.command(
@@ -311,22 +329,16 @@ describe('fault catalogue on real components', () => {
       '-@scripting',
     );
     const url = system.redis.url.replace('redis://', 'redis://f09-noscripts:f09-pass@');
-    for (const kind of ['watcher', 'worker'] as const) {
-      const service = await system.start(kind, { REDIS_URL: url }, { waitReady: false });
-      const exit = await Promise.race([
-        service.exited,
-        sleep(20_000).then(() => 'still running' as const),
-      ]);
-      assert.equal(
-        exit,
-        1,
-        `the ${kind} exits, not runs on looking healthy:\n${system.tail(service)}`,
-      );
-      assert.match(
-        system.tail(service),
-        /may not run scripts.*\+@scripting/,
-        `the ${kind} says why`,
-      );
+    await refusedAtStartUp(url, /may not run scripts.*\+@scripting/);
+  });
+
+  it('F10: a service pointed at a Redis Cluster node stops at start-up and says why', async () => {
+    // One node of a cluster: it answers PING and INFO, and MOVED for every slot it does not own.
+    const node = await startRedis({ extraArgs: ['--cluster-enabled', 'yes'] });
+    try {
+      await refusedAtStartUp(node.url, /Redis Cluster is not supported/);
+    } finally {
+      await node.stop();
     }
   });
 
