@@ -297,7 +297,6 @@ describe('fault catalogue on real components', () => {
     await stopServices();
   });
 
-  // Runs last: the harness's own Redis client has no password, so nothing after it can use it.
   /** Starts a watcher and then a worker on `url`: each must exit 1 at start-up, saying `why`. */
   const refusedAtStartUp = async (url: string, why: RegExp) => {
     for (const kind of ['watcher', 'worker'] as const) {
@@ -342,6 +341,7 @@ describe('fault catalogue on real components', () => {
     }
   });
 
+  // Runs last: the harness's own Redis client has no password, so nothing after it can use it.
   it('F09: a worker with the wrong Redis password stays unready, decides nothing and loses no job', async () => {
     await system.redis.command('CONFIG', 'SET', 'requirepass', PASSWORD);
     const url = (password: string) =>
