@@ -297,6 +297,37 @@ describe('fault catalogue on real components', () => {
     await stopServices();
   });
 
+  it('F08: a Redis that really evicts (allkeys-lru, memory full) decides each CSR once and none wrongly', async () => {
+    // The operator overrode the start-up refusal; then memory ran out. Redis now drops keys to make
+    // room for each write: jobs, locks, deduplication keys. A lost job comes back with the resync,
+    // a lost lock is a job run twice; the API server's preconditions keep each decision single.
+    await system.start('watcher', { REDIS_ALLOW_EVICTION: 'true' });
+    await system.start('worker', { REDIS_ALLOW_EVICTION: 'true' });
+    // Something to evict: 20 MB the queue never touches. Redis's own overhead cannot be evicted,
+    // so a limit below it alone would refuse every write (F07) rather than evict.
+    const filler = 'x'.repeat(10_000);
+    for (let i = 0; i < 2_000; i++)
+      await system.redis.command('SET', `f08-filler-${String(i)}`, filler);
+    const used = Number(
+      /used_memory:(\d+)/.exec(String(await system.redis.command('INFO', 'memory')))?.[1],
+    );
+    assert.ok(used > 20_000_000);
+    try {
+      await system.redis.command('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+      await system.redis.command('CONFIG', 'SET', 'maxmemory', String(used - 10_000_000));
+      await assertSettled(system, audit, await fleet.mix('f08-full', 20), 60_000);
+      const info = String(await system.redis.command('INFO', 'stats'));
+      const evicted = Number(/evicted_keys:(\d+)/.exec(info)?.[1]);
+      process.stdout.write(`# F08: ${String(evicted)} keys evicted during the mix\n`);
+      assert.ok(evicted > 0, 'Redis evicted keys while the mix was decided');
+    } finally {
+      await system.redis.command('CONFIG', 'SET', 'maxmemory', '0');
+      await system.redis.command('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+      for (let i = 0; i < 2_000; i++) await system.redis.command('DEL', `f08-filler-${String(i)}`);
+    }
+    await stopServices();
+  });
+
   /** Starts a watcher and then a worker on `url`: each must exit 1 at start-up, saying `why`. */
   const refusedAtStartUp = async (url: string, why: RegExp) => {
     for (const kind of ['watcher', 'worker'] as const) {
