@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { APPROVAL_QUEUE, QUEUE_PREFIX } from '@stampede/contracts';
 import {
   AUDIT_POLICY,
   CSR_PATH,
@@ -18,8 +17,6 @@ import {
   assertSettled,
   AuditLog,
   checkInvariants,
-  FaultFleet,
-  System,
   until,
 } from '@stampede/harness';
 import type {
@@ -29,9 +26,12 @@ import type {
   MixMember,
   NodeAddress,
   ServiceProcess,
+  FaultFleet,
+  System,
 } from '@stampede/harness';
-import { HoldingProxy, approvalWrites } from './holding-proxy.ts';
-import type { Hold } from './holding-proxy.ts';
+import { queueDrained, startBehindProxy } from './behind-proxy.ts';
+import { approvalWrites } from './holding-proxy.ts';
+import type { Hold, HoldingProxy } from './holding-proxy.ts';
 
 /** Under the client's 10 s request timeout: past it the worker would give up on the write itself. */
 const HOLD_AT_MOST_MS = 7_000;
@@ -197,8 +197,6 @@ const approvalsOf =
   (method, p) =>
     approvalWrites(method, p) && p.includes(`/certificatesigningrequests/${prefix}-`);
 
-const QUEUE = `${QUEUE_PREFIX}:${APPROVAL_QUEUE}`;
-
 describe('F11, F23-F25: the approval write held back on its way to the API server', () => {
   let system: System;
   let fleet: FaultFleet;
@@ -209,17 +207,7 @@ describe('F11, F23-F25: the approval write held back on its way to the API serve
   writeFileSync(audit.policyPath, POLICY);
 
   before(async () => {
-    system = await System.start({
-      controlPlane: { extraArgs: { apiserver: audit.apiserverArgs } },
-    });
-    fleet = new FaultFleet(system);
-    proxy = await HoldingProxy.start(system.cp);
-    viaProxy = system.cp.writeKubeconfig('worker-via-proxy', {
-      server: proxy.url,
-      caPem: system.cp.clusterCaPem,
-      token: await system.cp.serviceToken('worker'),
-    });
-    await system.start('watcher');
+    ({ system, fleet, proxy, viaProxy } = await startBehindProxy(audit));
   });
 
   after(async () => {
@@ -228,16 +216,7 @@ describe('F11, F23-F25: the approval write held back on its way to the API serve
     audit.remove();
   });
 
-  /** Nothing active, waiting or delayed in the queue. */
-  async function drained(): Promise<boolean> {
-    const sizes = await Promise.all([
-      system.redis.command('LLEN', `${QUEUE}:active`),
-      system.redis.command('LLEN', `${QUEUE}:wait`),
-      system.redis.command('ZCARD', `${QUEUE}:prioritized`),
-      system.redis.command('ZCARD', `${QUEUE}:delayed`),
-    ]);
-    return sizes.every(n => n === 0);
-  }
+  const drained = () => queueDrained(system);
 
   async function alive(worker: ServiceProcess): Promise<void> {
     assert.equal(worker.child.exitCode ?? worker.child.signalCode, null, `${worker.name} runs`);

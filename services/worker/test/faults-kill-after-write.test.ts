@@ -7,18 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { APPROVAL_QUEUE, QUEUE_PREFIX } from '@stampede/contracts';
-import {
-  assertSettled,
-  AuditLog,
-  checkInvariants,
-  FaultFleet,
-  System,
-  until,
-} from '@stampede/harness';
-import type { AuditEvent } from '@stampede/harness';
-import { HoldingProxy, approvalWrites, eventCreates } from './holding-proxy.ts';
-import type { Hold } from './holding-proxy.ts';
+import { assertSettled, AuditLog, checkInvariants, until } from '@stampede/harness';
+import type { AuditEvent, FaultFleet, System } from '@stampede/harness';
+import { queueDrained, startBehindProxy } from './behind-proxy.ts';
+import { approvalWrites, eventCreates } from './holding-proxy.ts';
+import type { Hold, HoldingProxy } from './holding-proxy.ts';
 
 /** Under the client's 10 s request timeout: past it the worker would retry and spoil the point. */
 const HOLD_AT_MOST_MS = 7_000;
@@ -69,8 +62,6 @@ function eventWriters(events: readonly AuditEvent[]): Map<string, string[]> {
   return writers;
 }
 
-const QUEUE = `${QUEUE_PREFIX}:${APPROVAL_QUEUE}`;
-
 describe('F12: a worker killed between a write and the job acknowledgement', () => {
   let system: System;
   let fleet: FaultFleet;
@@ -79,29 +70,10 @@ describe('F12: a worker killed between a write and the job acknowledgement', () 
   const audit = new AuditLog();
 
   before(async () => {
-    system = await System.start({
-      controlPlane: { extraArgs: { apiserver: audit.apiserverArgs } },
-    });
-    fleet = new FaultFleet(system);
-    proxy = await HoldingProxy.start(system.cp);
-    viaProxy = system.cp.writeKubeconfig('worker-via-proxy', {
-      server: proxy.url,
-      caPem: system.cp.clusterCaPem,
-      token: await system.cp.serviceToken('worker'),
-    });
-    await system.start('watcher');
+    ({ system, fleet, proxy, viaProxy } = await startBehindProxy(audit));
   });
 
-  /** Nothing active, waiting or delayed in the queue. */
-  async function drained(): Promise<boolean> {
-    const sizes = await Promise.all([
-      system.redis.command('LLEN', `${QUEUE}:active`),
-      system.redis.command('LLEN', `${QUEUE}:wait`),
-      system.redis.command('ZCARD', `${QUEUE}:prioritized`),
-      system.redis.command('ZCARD', `${QUEUE}:delayed`),
-    ]);
-    return sizes.every(n => n === 0);
-  }
+  const drained = () => queueDrained(system);
 
   after(async () => {
     await system.stopAll();
