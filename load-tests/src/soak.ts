@@ -277,7 +277,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   } finally {
     await system.stopAll({ keep });
     await proxy.close();
-    if (keep) log(`# soak: kept the audit log ${audit.path} and the logs in ${system.dir}`);
-    else audit.remove();
+    if (keep) {
+      audit.keep();
+      log(`# soak: kept the audit log ${audit.path} and the logs in ${system.dir}`);
+    } else audit.remove();
   }
 }

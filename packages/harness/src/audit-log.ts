@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { checkInvariants, violations } from './audit-invariants.ts';
 import type { CsrExpectation, InvariantReport } from './audit-invariants.ts';
 import type { CertificateSigningRequest } from './csr.ts';
+import { unregisterDir } from './teardown.ts';
 import { makeTempDir, removeTempDir } from './util.ts';
 
 export interface AuditEvent {
@@ -122,6 +123,11 @@ export class AuditLog {
 
   remove(): void {
     removeTempDir(this.dir);
+  }
+
+  /** Leaves the log on disk when the process exits (the teardown deletes registered temp dirs). */
+  keep(): void {
+    unregisterDir(this.dir);
   }
 }
 
