@@ -20,6 +20,9 @@ export interface BenchmarkOptions {
   readonly log: (line: string) => void;
   /** A kube-apiserver CPU profile (Go pprof) of this many seconds during storm-1w (harness only). */
   readonly apiserverProfileSeconds?: number;
+  /** The latency-bound profile (harness only): see HarnessTargetOptions. */
+  readonly etcdFsync?: boolean;
+  readonly approverLatencyMs?: number;
 }
 
 export interface BenchmarkRun {
@@ -29,6 +32,12 @@ export interface BenchmarkRun {
   readonly kubernetesVersion: string;
   readonly nodes: number;
   readonly setupSeconds: { readonly controlPlane: number; readonly nodes: number };
+  /** The latency-bound profile's settings, and the round trips it measured (harness only). */
+  readonly profile?: {
+    readonly etcdFsync: boolean;
+    readonly approverLatencyMs: number;
+    readonly roundTripMs: { readonly direct: number; readonly approver: number };
+  };
   readonly durationSeconds: number;
   readonly results: readonly ScenarioResult[];
   readonly outDir: string;
@@ -131,6 +140,30 @@ function scenarioSize(spec: ScenarioSpec): number {
     : spec.load.count;
 }
 
+function startTarget(options: BenchmarkOptions): Promise<Target> {
+  return options.kubeconfig === undefined
+    ? harnessTarget({
+        apiserverProfiling: (options.apiserverProfileSeconds ?? 0) > 0,
+        etcdFsync: options.etcdFsync === true,
+        approverLatencyMs: options.approverLatencyMs ?? 0,
+      })
+    : kubeconfigTarget(options.kubeconfig, options.servingCa);
+}
+
+function profileOf(
+  options: BenchmarkOptions,
+  trips: { readonly directMs: number; readonly approverMs: number } | undefined,
+): Pick<BenchmarkRun, 'profile'> {
+  if (trips === undefined) return {};
+  return {
+    profile: {
+      etcdFsync: options.etcdFsync === true,
+      approverLatencyMs: options.approverLatencyMs ?? 0,
+      roundTripMs: { direct: trips.directMs, approver: trips.approverMs },
+    },
+  };
+}
+
 export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkRun> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
@@ -138,10 +171,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
   const log = options.log;
-  const target =
-    options.kubeconfig === undefined
-      ? await harnessTarget({ apiserverProfiling: (options.apiserverProfileSeconds ?? 0) > 0 })
-      : await kubeconfigTarget(options.kubeconfig, options.servingCa);
+  const target = await startTarget(options);
   const cpSeconds = (performance.now() - started) / 1_000;
   try {
     // Every scenario uses Nodes 0…size-1: one CSR per Node per scenario, as after a fleet restart.
@@ -155,6 +185,12 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     await createNodes(target.admin, nodes);
     const nodeSeconds = (performance.now() - t) / 1_000;
     log(`created ${nodes.length} Nodes in ${nodeSeconds.toFixed(1)} s`);
+    const trips = await target.roundTrips?.();
+    if (trips !== undefined) {
+      log(
+        `GET /version round trip: ${trips.directMs.toFixed(2)} ms direct, ${trips.approverMs.toFixed(2)} ms the approvers' way`,
+      );
+    }
     const ctx: RunContext = {
       target,
       runId,
@@ -186,6 +222,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       kubernetesVersion: version,
       nodes: nodes.length,
       setupSeconds: { controlPlane: cpSeconds, nodes: nodeSeconds },
+      ...profileOf(options, trips),
       durationSeconds: (performance.now() - started) / 1_000,
       results,
       outDir,

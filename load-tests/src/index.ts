@@ -12,6 +12,8 @@ export type { ProfileSummary } from './profile.ts';
 export { buildReport, computeRatios, checkTargets, publish, writeReport } from './report.ts';
 export type { Ratio, Report, TargetCheck, WrittenReport } from './report.ts';
 export { runScenario } from './scenario.ts';
+export { harnessTarget } from './target.ts';
+export type { HarnessTargetOptions, Target } from './target.ts';
 export type { LoadSpec, ScenarioResult, ScenarioSpec } from './scenario.ts';
 export { histogram, median, percentile, ratePerBin, summarize, sustainedRate } from './stats.ts';
 export type { Histogram, Summary } from './stats.ts';

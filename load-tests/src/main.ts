@@ -29,6 +29,10 @@ the cluster of --kubeconfig (nothing is started; the approver must already run t
   --timeout S          per scenario (default 600)
   --apiserver-profile S   a kube-apiserver CPU profile (Go pprof) of S seconds during storm-1w
                           (default 30; 0: none), summarized with \`go tool pprof -top\` if Go is installed
+  --etcd-fsync         etcd fsyncs every commit (the harness default skips fsync)
+  --approver-latency-ms N  the approvers reach the API server through a loopback proxy holding each
+                       chunk N ms each way (kubelets and KCM connect directly). With --etcd-fsync:
+                       the latency-bound profile (docs/benchmarks/per-csr-cost.md)
   --out DIR            report directory (default artifacts/load-tests/<time>)
   --publish            also copy the report to docs/benchmarks/ (the published figures)
   --quick              a small run: storm 1000, steady 20 s, mixed 500, queued 500
@@ -51,6 +55,8 @@ const { values } = parseArgs({
     'create-concurrency': { type: 'string', default: '100' },
     timeout: { type: 'string', default: '600' },
     'apiserver-profile': { type: 'string', default: '30' },
+    'etcd-fsync': { type: 'boolean', default: false },
+    'approver-latency-ms': { type: 'string', default: '0' },
     out: { type: 'string' },
     publish: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
@@ -106,6 +112,8 @@ const run = await runBenchmark({
   createConcurrency: int(values['create-concurrency'], 100),
   log,
   apiserverProfileSeconds: int(values['apiserver-profile'], 30),
+  etcdFsync: values['etcd-fsync'],
+  approverLatencyMs: int(values['approver-latency-ms'], 0),
 });
 const report = writeReport(run, { command, sizes });
 process.stdout.write(report.summary);

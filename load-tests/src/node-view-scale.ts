@@ -3,8 +3,10 @@
 // (its LIST of every Node), the worker's RSS and V8 heap once ready, API server + etcd CPU spent on
 // that start, both idle over 20 s afterwards (one Node watch per worker), and the catch-up wait a
 // CSR sees: a Node's status is changed and the time until a Node view has applied that version.
-// Run: node load-tests/src/node-view-scale.ts [N …]   (default 10000 100000)
+// Run: node load-tests/src/node-view-scale.ts [--heap-mb M] [--cpu-prof-dir DIR] [N …]   (default 10000 100000; heap 128,
+// the cap of deploy/base/worker.yaml)
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import { System } from '@stampede/harness';
 import { createKubeClient, loadKubeConfig } from '@stampede/kube';
 import { startNodeView } from '@stampede/worker';
@@ -23,7 +25,12 @@ function cpuOf(pids: readonly (number | undefined)[]): number {
   return pids.reduce<number>((sum, pid) => sum + (sampleProcess(pid)?.cpuSeconds ?? 0), 0);
 }
 
-async function measure(count: number): Promise<void> {
+function nodeOptions(heapMb: number, cpuProfDir: string | undefined): string {
+  const heap = `--max-old-space-size=${heapMb}`;
+  return cpuProfDir === undefined ? heap : `${heap} --cpu-prof --cpu-prof-dir=${cpuProfDir}`;
+}
+
+async function measure(count: number, heapMb: number, cpuProfDir?: string): Promise<void> {
   const system = await System.start();
   try {
     const created = performance.now();
@@ -33,10 +40,10 @@ async function measure(count: number): Promise<void> {
     const control = [cp.apiserver, cp.etcd];
     const cpuBefore = cpuOf(control);
     const t0 = performance.now();
-    // The heap cap of deploy/base/worker.yaml, so the figure says whether the shipped limits hold.
+    // By default the heap cap of deploy/base/worker.yaml, so the figure says whether it holds.
     const worker = await system.start(
       'worker',
-      { NODE_OPTIONS: '--max-old-space-size=128' },
+      { NODE_OPTIONS: nodeOptions(heapMb, cpuProfDir) },
       { readyTimeoutMs: 600_000 },
     );
     const readyS = (performance.now() - t0) / 1000;
@@ -82,6 +89,7 @@ async function measure(count: number): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({
         nodes: count,
+        heapMb,
         createNodesSeconds: Math.round(createS),
         workerReadySeconds: Number(readyS.toFixed(2)),
         workerRssMiB: Math.round((sample?.rssBytes ?? 0) / 2 ** 20),
@@ -105,8 +113,11 @@ async function measure(count: number): Promise<void> {
   }
 }
 
-const sizes = process.argv
-  .slice(2)
-  .map(Number)
-  .filter(n => n > 0);
-for (const count of sizes.length > 0 ? sizes : [10_000, 100_000]) await measure(count);
+const { values, positionals } = parseArgs({
+  options: { 'heap-mb': { type: 'string', default: '128' }, 'cpu-prof-dir': { type: 'string' } },
+  allowPositionals: true,
+});
+const heapMb = Number(values['heap-mb']);
+const sizes = positionals.map(Number).filter(n => n > 0);
+for (const count of sizes.length > 0 ? sizes : [10_000, 100_000])
+  await measure(count, heapMb, values['cpu-prof-dir']);

@@ -62,6 +62,12 @@ function environment(run: BenchmarkRun): Record<string, string | number> {
     target: `${run.target.kind} ${run.target.server}`,
     kubernetes: run.kubernetesVersion,
     loadAverageAtStart: readFileSafe('/proc/loadavg').split(' ').slice(0, 3).join(' '),
+    ...(run.profile === undefined
+      ? {}
+      : {
+          etcd: run.profile.etcdFsync ? 'fsync on every commit' : 'no fsync (harness default)',
+          approverLatency: `${run.profile.approverLatencyMs} ms each way; GET /version ${run.profile.roundTripMs.direct.toFixed(2)} ms direct, ${run.profile.roundTripMs.approver.toFixed(2)} ms the approvers' way`,
+        }),
   };
 }
 

@@ -10,7 +10,7 @@ import { byCall, diffCounters, parseApiserverMetrics } from './apiserver-metrics
 import type { ApiserverCounters, VerbRow } from './apiserver-metrics.ts';
 import { RunningApprover } from './approver.ts';
 import type { ApproverSpec, ClientStats } from './approver.ts';
-import { createCsr, planCsrs, pool, warmConnections } from './fleet.ts';
+import { WARM_CONNECTIONS_MAX, createCsr, planCsrs, pool, warmConnections } from './fleet.ts';
 import type { CreateResult, FleetNode, Mix, PlannedCsr } from './fleet.ts';
 import { CsrObserver } from './observer.ts';
 import type { Observed } from './observer.ts';
@@ -236,9 +236,10 @@ async function runLoad(
   planned: readonly PlannedCsr[],
 ): Promise<(CreateResult | undefined)[]> {
   const results: (CreateResult | undefined)[] = planned.map(() => undefined);
+  const close = planned.length > WARM_CONNECTIONS_MAX;
   const create = async (csr: PlannedCsr, i: number): Promise<void> => {
     try {
-      results[i] = await createCsr(csr);
+      results[i] = await createCsr(csr, close);
     } catch (error) {
       ctx.log(`create ${csr.name}: ${String(error)}`);
     }
@@ -601,7 +602,7 @@ export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<
     scenario: spec.id,
   });
   const t1 = performance.now();
-  await warmConnections(planned);
+  if (planned.length <= WARM_CONNECTIONS_MAX) await warmConnections(planned);
   const t2 = performance.now();
   await Promise.all(ctx.cleanups.splice(0));
   const s = (a: number, b: number): string => `${((b - a) / 1_000).toFixed(1)} s`;

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, startControlPlane } from '@stampede/harness';
+import { FaultyTcpProxy, KubeClient, startControlPlane } from '@stampede/harness';
 import type { ControlPlane, KubeCredentials, KubeletHarness } from '@stampede/harness';
 
 export interface ApproverKubeconfigs {
@@ -28,26 +28,62 @@ export interface Target {
   approverKubeconfigs(): Promise<ApproverKubeconfigs>;
   readonly pids: { readonly apiserver?: number; readonly etcd?: number; readonly kcm?: number };
   readonly controlPlane?: ControlPlane;
+  /** Median round trip of a GET /version, ms: direct, and the way the approvers connect. */
+  roundTrips?(): Promise<{ readonly directMs: number; readonly approverMs: number }>;
   stop(): Promise<void>;
 }
 
-export async function harnessTarget(
-  options: { apiserverProfiling?: boolean } = {},
-): Promise<Target> {
+async function medianRoundTripMs(client: KubeClient, count = 51): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await client.get('/version');
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(count / 2)] ?? Number.NaN;
+}
+
+export interface HarnessTargetOptions {
+  readonly apiserverProfiling?: boolean;
+  /**
+   * The latency-bound profile: etcd fsyncs every commit (the harness default skips fsync), and the
+   * approvers reach the API server through a loopback proxy that holds each chunk this long in
+   * each direction, as a control plane a network hop away. Kubelets and KCM connect directly.
+   */
+  readonly etcdFsync?: boolean;
+  readonly approverLatencyMs?: number;
+}
+
+export async function harnessTarget(options: HarnessTargetOptions = {}): Promise<Target> {
   // The KCM signer's client limit is raised by the harness (500/1000): with the defaults of 20/30 it
   // would issue ~20 certificates/s whatever the approver does (KCM's client rate limit).
-  const cp = await startControlPlane(
-    options.apiserverProfiling === true ? { extraArgs: { apiserver: ['--profiling=true'] } } : {},
-  );
+  const cp = await startControlPlane({
+    extraArgs: {
+      apiserver: options.apiserverProfiling === true ? ['--profiling=true'] : [],
+      // Appended after the harness's --unsafe-no-fsync, so it wins.
+      etcd: options.etcdFsync === true ? ['--unsafe-no-fsync=false'] : [],
+    },
+  });
+  const latencyMs = options.approverLatencyMs ?? 0;
+  const proxy =
+    latencyMs > 0 ? await FaultyTcpProxy.start(Number(new URL(cp.server).port)) : undefined;
+  proxy?.latency(latencyMs);
+  const approverServer = proxy === undefined ? cp.server : `https://127.0.0.1:${proxy.port}`;
+  const kubeconfig = (name: string, token: string): string =>
+    cp.writeKubeconfig(`approver-${name}`, {
+      ...cp.credentials({ token }),
+      server: approverServer,
+    });
   return {
     kind: 'harness',
     server: cp.server,
     admin: cp.admin,
     kubelets: cp,
     approverKubeconfigs: async () => ({
-      watcher: await cp.serviceKubeconfig('watcher'),
-      worker: await cp.serviceKubeconfig('worker'),
-      baseline: await cp.approverKubeconfig(),
+      watcher: kubeconfig('watcher', await cp.serviceToken('watcher')),
+      worker: kubeconfig('worker', await cp.serviceToken('worker')),
+      baseline: kubeconfig('baseline', await cp.approverToken()),
     }),
     pids: {
       ...(cp.pids.apiserver === undefined ? {} : { apiserver: cp.pids.apiserver }),
@@ -55,7 +91,19 @@ export async function harnessTarget(
       ...(cp.pids.controllerManager === undefined ? {} : { kcm: cp.pids.controllerManager }),
     },
     controlPlane: cp,
-    stop: () => cp.stop(),
+    roundTrips: async () => {
+      const admin = cp.credentials(cp.pki.admin);
+      const viaApprover = cp.client({ ...admin, server: approverServer }, { maxSockets: 1 });
+      const direct = cp.client(admin, { maxSockets: 1 });
+      return {
+        directMs: await medianRoundTripMs(direct),
+        approverMs: await medianRoundTripMs(viaApprover),
+      };
+    },
+    stop: async () => {
+      await proxy?.close();
+      await cp.stop();
+    },
   };
 }
 
