@@ -1,9 +1,9 @@
 // Starts and stops the system under test for one scenario: a fresh Redis, one stampede watcher and
 // N workers (as deployed, each under its own ServiceAccount), or the direct baseline, or nothing
 // (an approver already running in the target cluster).
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRedis } from '@stampede/harness';
+import { parseManifests, repoRoot, startRedis } from '@stampede/harness';
 import type { RedisServer } from '@stampede/harness';
 import { RedisProbe } from './redis-stats.ts';
 import { logLines, spawnService, stopService, waitReady } from './services.ts';
@@ -23,6 +23,26 @@ export type ApproverSpec =
     }
   | { readonly kind: 'baseline'; readonly concurrency: number; readonly profile?: boolean }
   | { readonly kind: 'external' };
+
+interface Container {
+  readonly env?: readonly { readonly name: string; readonly value?: string }[];
+}
+
+/**
+ * NODE_OPTIONS as deploy/base sets it for the service (its V8 heap cap), so a run shows whether
+ * the shipped cap carries the fleet: an uncapped process would only grow.
+ */
+export function shippedNodeOptions(service: 'watcher' | 'worker'): string {
+  const path = join(repoRoot(), 'deploy/base', `${service}.yaml`);
+  for (const manifest of parseManifests(readFileSync(path, 'utf8'))) {
+    const spec = manifest as { spec?: { template?: { spec?: { containers?: Container[] } } } };
+    for (const container of spec.spec?.template?.spec?.containers ?? []) {
+      const value = container.env?.find(e => e.name === 'NODE_OPTIONS')?.value;
+      if (value !== undefined) return value;
+    }
+  }
+  throw new Error(`${path}: no NODE_OPTIONS`);
+}
 
 export interface ApproverOptions {
   readonly dir: string;
@@ -108,6 +128,7 @@ export class RunningApprover {
         HEALTH_PORT: '0',
         HEALTH_HOST: '127.0.0.1',
         POD_NAME: `${options.scenario}-watcher`,
+        NODE_OPTIONS: shippedNodeOptions('watcher'),
       },
       dir: options.dir,
       nodeArgs: profileArgs(spec.profile, options, 'watcher'),
@@ -132,6 +153,7 @@ export class RunningApprover {
           HEALTH_PORT: '0',
           HEALTH_HOST: '127.0.0.1',
           POD_NAME: name,
+          NODE_OPTIONS: shippedNodeOptions('worker'),
           CONCURRENCY: String(spec.concurrency),
           // The default (20 jobs/s across all workers) protects a shared API server; the benchmark
           // measures what the approver can do, so it is off here.
