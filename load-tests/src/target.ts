@@ -4,7 +4,11 @@
 import { readFileSync } from 'node:fs';
 import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
-import { FaultyTcpProxy, KubeClient, startControlPlane } from '@stampede/harness';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { KubeClient, startControlPlane } from '@stampede/harness';
 import type { ControlPlane, KubeCredentials, KubeletHarness } from '@stampede/harness';
 
 export interface ApproverKubeconfigs {
@@ -31,6 +35,25 @@ export interface Target {
   /** Median round trip of a GET /version, ms: direct, and the way the approvers connect. */
   roundTrips?(): Promise<{ readonly directMs: number; readonly approverMs: number }>;
   stop(): Promise<void>;
+}
+
+const DELAY_PROXY_MAIN = fileURLToPath(new URL('./delay-proxy-main.ts', import.meta.url));
+
+/** delay-proxy-main.ts as a child process, once it printed its port. */
+async function startDelayProxy(
+  upstreamPort: number,
+  ms: number,
+): Promise<{ readonly child: ChildProcess; readonly port: number }> {
+  const child = spawn(process.execPath, [DELAY_PROXY_MAIN, String(upstreamPort), String(ms)], {
+    // stdin open: the proxy exits when this process is gone, however it ended.
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  for await (const line of lines) {
+    lines.close();
+    return { child, port: Number(line) };
+  }
+  throw new Error('delay proxy: exited before printing its port');
 }
 
 async function medianRoundTripMs(client: KubeClient, count = 51): Promise<number> {
@@ -67,8 +90,7 @@ export async function harnessTarget(options: HarnessTargetOptions = {}): Promise
   });
   const latencyMs = options.approverLatencyMs ?? 0;
   const proxy =
-    latencyMs > 0 ? await FaultyTcpProxy.start(Number(new URL(cp.server).port)) : undefined;
-  proxy?.latency(latencyMs);
+    latencyMs > 0 ? await startDelayProxy(Number(new URL(cp.server).port), latencyMs) : undefined;
   const approverServer = proxy === undefined ? cp.server : `https://127.0.0.1:${proxy.port}`;
   const kubeconfig = (name: string, token: string): string =>
     cp.writeKubeconfig(`approver-${name}`, {
@@ -101,7 +123,7 @@ export async function harnessTarget(options: HarnessTargetOptions = {}): Promise
       };
     },
     stop: async () => {
-      await proxy?.close();
+      proxy?.child.kill('SIGTERM');
       await cp.stop();
     },
   };
