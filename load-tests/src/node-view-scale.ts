@@ -86,6 +86,8 @@ async function measure(count: number, heapMb: number, cpuProfDir?: string): Prom
     }
     abort.abort();
     await kube.close();
+    // SIGTERM, so V8 writes the --cpu-prof profile (stopAll's SIGKILL would lose it).
+    await system.stop(worker);
     process.stdout.write(
       `${JSON.stringify({
         nodes: count,
