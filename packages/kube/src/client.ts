@@ -88,8 +88,13 @@ class Client implements KubeClient {
     })) as CertificateSigningRequest;
   }
 
-  listCsrs(options: CallOptions = {}): Promise<ListResult<CertificateSigningRequest>> {
-    return this.#listAll(CSR_PATH, SIGNER_SELECTOR, options);
+  listCsrs<P = CertificateSigningRequest>(
+    options: CallOptions & {
+      readonly project?: (csr: CertificateSigningRequest) => P | undefined;
+    } = {},
+  ): Promise<ListResult<P>> {
+    const project = options.project ?? ((csr: CertificateSigningRequest) => csr as P);
+    return this.#listAll(CSR_PATH, SIGNER_SELECTOR, options, project);
   }
 
   listCsrEvents(
@@ -105,12 +110,13 @@ class Client implements KubeClient {
   }
 
   /** Every page of a LIST with a field selector, as one consistent read. */
-  async #listAll<T>(
+  async #listAll<T, P = T>(
     path: string,
     fieldSelector: string,
     options: CallOptions,
-  ): Promise<ListResult<T>> {
-    const items: T[] = [];
+    project: (item: T) => P | undefined = item => item as unknown as P,
+  ): Promise<ListResult<P>> {
+    const items: P[] = [];
     let token: string | undefined;
     let resourceVersion = '';
     do {
@@ -121,7 +127,10 @@ class Client implements KubeClient {
         path: `${path}?${query.toString()}`,
         signal: options.signal,
       })) as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
-      items.push(...(page.items ?? []));
+      for (const item of page.items ?? []) {
+        const kept = project(item);
+        if (kept !== undefined) items.push(kept);
+      }
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       token = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
     } while (token !== undefined);

@@ -279,6 +279,13 @@ export interface KubeClient {
   /** LIST kubelet-serving CSRs (paginated, consistent read). */
   listCsrs(options?: CallOptions): Promise<ListResult<CertificateSigningRequest>>;
   /**
+   * The same LIST, each page reduced by `project` before the next is read (undefined: dropped),
+   * so a LIST of 100,000 CSRs never holds 100,000 whole objects.
+   */
+  listCsrs<P>(
+    options: CallOptions & { readonly project: (csr: CertificateSigningRequest) => P | undefined },
+  ): Promise<ListResult<P>>;
+  /**
    * PUT `/apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/approval` with the object as
    * read plus `condition`. The body carries the read `metadata.resourceVersion` and `uid`, so a
    * changed or re-created CSR answers 409 → ConflictError. Resolves to the updated CSR.

@@ -10,6 +10,7 @@ import type { PendingCsr } from './pending.ts';
 import { abandonedOf, planAll, planRequester } from './plan.ts';
 import type { PlanOptions, PlannedJob } from './plan.ts';
 import { newTraceContext } from './trace.ts';
+import { ENQUEUE_CHUNK, chunksOf, singleFlight } from './batching.ts';
 import { APPROVAL_QUEUE } from '@stampede/contracts';
 import { SpanKind, SpanStatusCode, carrierOf, noopTracer } from '@stampede/telemetry';
 import type { Span, Tracer } from '@stampede/telemetry';
@@ -153,7 +154,13 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
   let flushScheduled = false;
 
   async function enqueue(jobs: readonly PlannedJob[], why: string): Promise<boolean> {
-    if (jobs.length === 0) return true;
+    for (const chunk of chunksOf(jobs, ENQUEUE_CHUNK)) {
+      if (!(await enqueueChunk(chunk, why))) return false;
+    }
+    return true;
+  }
+
+  async function enqueueChunk(jobs: readonly PlannedJob[], why: string): Promise<boolean> {
     const traced = jobs.map(job => ({ job, span: startEnqueueSpan(tracer, job, why) }));
     const spans = traced.map(({ span }) => span);
     try {
@@ -224,9 +231,13 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
     }
   }
 
+  // One full pass at a time: a resync that fell due while the last one is still sending (a slow
+  // Redis, 100,000 pending CSRs) runs once after it instead of piling more jobs up in memory.
+  const fullPass = singleFlight(async (why: string) => {
+    await enqueue(planAll(listWatch.store.values(), options.plan, requesters.newestGoneOf), why);
+  });
   function enqueueAll(why: string): void {
-    const jobs = planAll(listWatch.store.values(), options.plan, requesters.newestGoneOf);
-    void enqueue(jobs, why);
+    void fullPass(why);
   }
 
   const listWatch: ListWatch<PendingCsr> = options.kube.watchCsrs({
@@ -247,10 +258,10 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
 
   async function relist(): Promise<void> {
     try {
-      const { items } = await options.kube.listCsrs({ signal });
-      const pending = items.flatMap(item => projectPendingCsr(item) ?? []);
+      // Projected page by page: the LIST never holds every whole CSR at once.
+      const { items } = await options.kube.listCsrs({ signal, project: projectPendingCsr });
       counters.relists++;
-      await enqueue(planAll(pending, options.plan, requesters.newestGoneOf), 'relist');
+      await enqueue(planAll(items, options.plan, requesters.newestGoneOf), 'relist');
     } catch (error) {
       if (!signal.aborted) logger.warn({ err: error }, 'periodic relist failed; will retry');
     }
