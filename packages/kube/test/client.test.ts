@@ -159,6 +159,18 @@ describe('getCsr and updateApproval', () => {
     assert.ok(list.items.some(i => i.metadata?.uid === csr.metadata?.uid));
     assert.ok(list.items.every(i => i.spec.signerName === 'kubernetes.io/kubelet-serving'));
   });
+
+  it('projects each listed CSR, keeping only what the projection returns', async () => {
+    const kept = await newCsr();
+    const dropped = await newCsr();
+    const list = await kube.listCsrs({
+      project: csr =>
+        csr.metadata?.uid === dropped.metadata?.uid ? undefined : { uid: csr.metadata?.uid },
+    });
+    assert.ok(list.items.some(i => i.uid === kept.metadata?.uid));
+    assert.ok(!list.items.some(i => i.uid === dropped.metadata?.uid));
+    assert.deepEqual(Object.keys(list.items[0] ?? {}), ['uid']);
+  });
 });
 
 describe('createSubjectAccessReview', () => {
