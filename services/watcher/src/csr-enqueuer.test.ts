@@ -70,7 +70,13 @@ function recordingQueue(delayMs: number): {
   return { queue, bulks, most: () => most };
 }
 
-async function run(options: { pending: number; delayMs: number; resyncMs: number; forMs: number }) {
+/** Runs an enqueuer until `done` says so (checked every 5 ms) or 10 s passed, then stops it. */
+async function run(options: {
+  readonly pending: number;
+  readonly delayMs: number;
+  readonly resyncMs: number;
+  readonly done: (bulks: readonly number[]) => boolean;
+}) {
   const abort = new AbortController();
   const recorded = recordingQueue(options.delayMs);
   startCsrEnqueuer({
@@ -83,21 +89,36 @@ async function run(options: { pending: number; delayMs: number; resyncMs: number
     relistIntervalMs: 3_600_000,
     watchIdleTimeoutMs: 90_000,
   });
-  await new Promise(resolve => setTimeout(resolve, options.forMs));
+  const deadline = performance.now() + 10_000;
+  while (!options.done(recorded.bulks) && performance.now() < deadline) {
+    await new Promise(resolve => setTimeout(resolve, 5));
+  }
   abort.abort();
   return recorded;
 }
 
 describe('the CSR enqueuer at fleet size', () => {
   it('hands a full pass of 1,200 pending CSRs to Redis in chunks, never all at once', async () => {
-    const { bulks } = await run({ pending: 1_200, delayMs: 0, resyncMs: 60_000, forMs: 100 });
+    const sum = (bulks: readonly number[]): number => bulks.reduce((a, b) => a + b, 0);
+    const { bulks } = await run({
+      pending: 1_200,
+      delayMs: 0,
+      resyncMs: 60_000,
+      done: sent => sum(sent) >= 1_200,
+    });
     assert.deepEqual(bulks, [ENQUEUE_CHUNK, ENQUEUE_CHUNK, 1_200 - 2 * ENQUEUE_CHUNK]);
   });
 
   it('never sends two full passes at once when resyncs fall due faster than Redis takes them', async () => {
-    const recorded = await run({ pending: 1_200, delayMs: 40, resyncMs: 10, forMs: 600 });
-    // More than one pass (3 bulk adds each) ran, so the resyncs did fall due.
-    assert.ok(recorded.bulks.length >= 4, `only ${recorded.bulks.length} bulk adds`);
+    // Three passes' worth of bulk adds (3 each), however slowly a busy machine runs the timers.
+    const recorded = await run({
+      pending: 1_200,
+      delayMs: 40,
+      resyncMs: 10,
+      done: sent => sent.length >= 9,
+    });
+    // More than one pass ran, so the resyncs did fall due while one was being sent.
+    assert.ok(recorded.bulks.length >= 9, `only ${recorded.bulks.length} bulk adds`);
     assert.equal(recorded.most(), 1);
   });
 });
