@@ -230,13 +230,17 @@ function componentsOf(ctx: RunContext, approver: RunningApprover): Record<string
 }
 
 /** Creates every planned CSR: a storm through a pool, or one every 1/rate seconds. */
+/** Whether this scenario's kubelets stay connected (warmed up front) or connect per create. */
+const keepsConnections = (planned: readonly PlannedCsr[]): boolean =>
+  planned.length <= WARM_CONNECTIONS_MAX;
+
 async function runLoad(
   ctx: RunContext,
   load: LoadSpec,
   planned: readonly PlannedCsr[],
 ): Promise<(CreateResult | undefined)[]> {
   const results: (CreateResult | undefined)[] = planned.map(() => undefined);
-  const close = planned.length > WARM_CONNECTIONS_MAX;
+  const close = !keepsConnections(planned);
   const create = async (csr: PlannedCsr, i: number): Promise<void> => {
     try {
       results[i] = await createCsr(csr, close);
@@ -602,7 +606,7 @@ export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<
     scenario: spec.id,
   });
   const t1 = performance.now();
-  if (planned.length <= WARM_CONNECTIONS_MAX) await warmConnections(planned);
+  if (keepsConnections(planned)) await warmConnections(planned);
   const t2 = performance.now();
   await Promise.all(ctx.cleanups.splice(0));
   const s = (a: number, b: number): string => `${((b - a) / 1_000).toFixed(1)} s`;

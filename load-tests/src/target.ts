@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { KubeClient, startControlPlane } from '@stampede/harness';
 import type { ControlPlane, KubeCredentials, KubeletHarness } from '@stampede/harness';
+import { median } from './stats.ts';
 
 export interface ApproverKubeconfigs {
   readonly watcher: string;
@@ -63,8 +64,7 @@ async function medianRoundTripMs(client: KubeClient, count = 51): Promise<number
     await client.get('/version');
     times.push(performance.now() - t);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(count / 2)] ?? Number.NaN;
+  return median(times);
 }
 
 export interface HarnessTargetOptions {
