@@ -25,6 +25,13 @@ export interface ApprovalQueue {
    * more (the watcher's abandoned ones). Returns how many were removed.
    */
   withdraw(uids: readonly string[]): Promise<number>;
+  /**
+   * Those of these CSR uids that have no unfinished job, by the test BullMQ's deduplicated add makes
+   * (a deduplication key naming a job that still exists), read-only and in two round trips. The
+   * watcher's full passes ask it first, so a resync of 100,000 pending CSRs that are all queued
+   * builds no job, span or add script (docs/adr/0026).
+   */
+  unqueued(uids: readonly string[]): Promise<string[]>;
   /** Waiting, prioritized, delayed, active, completed and failed counts. */
   counts(): Promise<Readonly<Record<string, number>>>;
   /** The underlying BullMQ queue, for dashboards and tests. */
@@ -100,6 +107,24 @@ export function createApprovalQueue(connection: Redis): ApprovalQueue {
         if (id !== null) removed += await queue.remove(id);
       }
       return removed;
+    },
+    async unqueued(uids) {
+      if (uids.length === 0) return [];
+      const jobIds = await connection.mget(
+        uids.map(uid => `${queue.toKey('de')}:${deduplicationId(uid)}`),
+      );
+      const named = jobIds.filter(id => id !== null);
+      if (named.length === 0) return [...uids];
+      const pipeline = connection.pipeline();
+      for (const id of named) pipeline.exists(queue.toKey(id));
+      const answers = (await pipeline.exec()) ?? [];
+      // A key whose job is gone is stale (BullMQ's add recovers it), so that CSR is unqueued too,
+      // and so is one whose answer failed: an add too many is deduplicated, one too few is lost.
+      const live = new Set(named.filter((_, i) => answers[i]?.[1] === 1));
+      return uids.filter((_, i) => {
+        const id = jobIds[i];
+        return id === null || id === undefined || !live.has(id);
+      });
     },
     async counts() {
       return queue.getJobCounts(

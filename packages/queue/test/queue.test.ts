@@ -108,6 +108,32 @@ describe('approval queue on a real Redis', () => {
     assert.equal(await count(), 2);
   });
 
+  it('names the CSRs with no unfinished job: never queued, finished, or with only a stale key left', async () => {
+    const [waiting, never, stale, finished] = [csrJob('w'), csrJob('n'), csrJob('s'), csrJob('f')];
+    await queue.enqueueBulk([{ job: waiting }, { job: stale }]);
+    // The job is lost but its deduplication key stays (what an outage can leave): BullMQ's add
+    // recovers such a key, so the CSR must count as unqueued, or no full pass would queue it again.
+    const staleId = await queue.queue.getDeduplicationJobId(`csr:${stale.uid}`);
+    assert.ok(staleId !== null);
+    await producerConnection.del(queue.queue.toKey(staleId));
+    await producerConnection.zrem(queue.queue.toKey('prioritized'), staleId);
+    assert.deepEqual(await queue.unqueued([waiting.uid, never.uid, stale.uid]), [
+      never.uid,
+      stale.uid,
+    ]);
+    await queue.enqueueBulk([{ job: waiting }, { job: stale }]);
+    assert.equal(await count(), 2, 'BullMQ dedups the waiting job and re-adds the stale one');
+
+    await queue.enqueue({ job: finished });
+    startWorker(() => 'done', 1); // completed jobs are kept: their hashes stay, their keys go
+    await until(async () => (await queue.counts())['completed'] === 3);
+    assert.deepEqual(await queue.unqueued([finished.uid, waiting.uid]), [
+      finished.uid,
+      waiting.uid,
+    ]);
+    assert.deepEqual(await queue.unqueued([]), []);
+  });
+
   it('does not withdraw a job a worker holds', async () => {
     const job = csrJob();
     let release = noop;

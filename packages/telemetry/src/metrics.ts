@@ -75,7 +75,7 @@ export function createMetrics(options: { readonly service: string }): Metrics {
     }),
     enqueued: new Counter({
       name: 'stampede_jobs_enqueued_total',
-      help: 'Approval jobs handed to Redis by the watcher (before deduplication by CSR uid)',
+      help: 'Approval jobs handed to Redis by the watcher (before deduplication by CSR uid; a full pass hands only the CSRs Redis lacks)',
       registers,
     }),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),

@@ -1,6 +1,6 @@
 // The enqueuer's bounds at fleet size, over a fake list/watch and a fake queue (the list/watch and
 // BullMQ themselves are tested against the real API server and Redis): a full pass reaches Redis
-// in chunks, and never two passes at once.
+// in chunks, never two passes at once, and only with the CSRs Redis does not hold.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubeClient, ListWatch, ListWatchStats } from '@stampede/kube';
@@ -49,12 +49,18 @@ function syncedKube(store: Map<string, PendingCsr>): Pick<KubeClient, 'watchCsrs
   };
 }
 
-function recordingQueue(delayMs: number): {
+/** A queue that records bulk adds; `queued` says which uids it already holds (none by default). */
+function recordingQueue(
+  delayMs: number,
+  queued: (uid: string) => boolean = () => false,
+): {
   queue: ApprovalQueue;
   bulks: number[];
+  sent: string[];
   most: () => number;
 } {
   const bulks: number[] = [];
+  const sent: string[] = [];
   let inFlight = 0;
   let most = 0;
   const queue = {
@@ -62,12 +68,14 @@ function recordingQueue(delayMs: number): {
       inFlight++;
       most = Math.max(most, inFlight);
       bulks.push(items.length);
+      sent.push(...items.map(item => item.job.uid));
       await new Promise(resolve => setTimeout(resolve, delayMs));
       inFlight--;
     },
     withdraw: () => Promise.resolve(0),
+    unqueued: (uids: readonly string[]) => Promise.resolve(uids.filter(uid => !queued(uid))),
   } as unknown as ApprovalQueue;
-  return { queue, bulks, most: () => most };
+  return { queue, bulks, sent, most: () => most };
 }
 
 /** Runs an enqueuer until `done` says so (checked every 5 ms) or 10 s passed, then stops it. */
@@ -75,10 +83,11 @@ async function run(options: {
   readonly pending: number;
   readonly delayMs: number;
   readonly resyncMs: number;
+  readonly queued?: (uid: string) => boolean;
   readonly done: (bulks: readonly number[]) => boolean;
 }) {
   const abort = new AbortController();
-  const recorded = recordingQueue(options.delayMs);
+  const recorded = recordingQueue(options.delayMs, options.queued);
   startCsrEnqueuer({
     kube: syncedKube(pendingCsrs(options.pending)) as KubeClient,
     queue: recorded.queue,
@@ -120,5 +129,22 @@ describe('the CSR enqueuer at fleet size', () => {
     // More than one pass ran, so the resyncs did fall due while one was being sent.
     assert.ok(recorded.bulks.length >= 9, `only ${recorded.bulks.length} bulk adds`);
     assert.equal(recorded.most(), 1);
+  });
+
+  it('sends a full pass only the CSRs Redis does not hold, however many resyncs run', async () => {
+    // Every tenth CSR lost its job; a pass sends those alone, in 3 bulk adds (50 + 50 + 20), so
+    // 6 bulk adds are the list and at least one resync.
+    const lost = (uid: string): boolean => Number(uid.slice('uid-'.length)) % 10 === 0;
+    let bulkAdds = 0;
+    const { sent } = await run({
+      pending: 1_200,
+      delayMs: 0,
+      resyncMs: 20,
+      queued: uid => !lost(uid),
+      done: bulks => (bulkAdds = bulks.length) >= 6,
+    });
+    assert.ok(bulkAdds >= 6, `only ${bulkAdds} bulk adds`);
+    assert.ok(sent.every(lost), 'a CSR whose job is queued was sent again');
+    assert.equal(new Set(sent).size, 120, 'not every lost CSR was sent');
   });
 });

@@ -2,7 +2,7 @@
 // and enqueue them (deduplicated by uid, docs/adr/0005) on every change, after every (re)list and
 // reconnect, and on two timers: a resync from the watch cache (often, no API call), so a flushed or
 // replaced Redis loses nothing, and a full LIST from the API server (rarely), in case a watch ever
-// missed an event (docs/adr/0016).
+// missed an event (docs/adr/0016). A full pass sends only the CSRs Redis does not hold (docs/adr/0026).
 import type { KubeClient, ListWatch, ListWatchStats, StoreChange } from '@stampede/kube';
 import type { ApprovalQueue, EnqueueItem, QueueLogger } from '@stampede/queue';
 import { projectPendingCsr } from './pending.ts';
@@ -22,7 +22,7 @@ export interface CsrEnqueuerOptions {
   readonly signal: AbortSignal;
   /** Which of a requester's pending CSRs are queued (docs/adr/0006, 0010, 0025). */
   readonly plan: PlanOptions;
-  /** Every pending CSR of the watch cache enqueued again (no API call), this often. */
+  /** Every pending CSR of the watch cache offered again (no API call), this often. */
   readonly resyncIntervalMs: number;
   /** A full LIST from the API server and a bulk enqueue, this often. */
   readonly relistIntervalMs: number;
@@ -37,7 +37,7 @@ export interface CsrEnqueuerOptions {
 export interface CsrEnqueuerStats {
   readonly listWatch: ListWatchStats;
   readonly pending: number;
-  /** Jobs handed to Redis (before deduplication) since start. */
+  /** Jobs handed to Redis since start: every change, and what a full pass found unqueued. */
   readonly enqueued: number;
   readonly enqueueErrors: number;
   /** Jobs of abandoned CSRs removed from the queue since start. */
@@ -160,6 +160,24 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
     return true;
   }
 
+  // A full pass re-offers every pending CSR, and nearly all of them are queued already: it asks
+  // Redis which are not before it builds a job and a trace for each (docs/adr/0026). A change
+  // is a new or updated CSR, seldom queued, so it goes straight to enqueue.
+  async function enqueueUnqueued(jobs: readonly PlannedJob[], why: string): Promise<boolean> {
+    for (const chunk of chunksOf(jobs, ENQUEUE_CHUNK)) {
+      let missing: Set<string>;
+      try {
+        missing = new Set(await options.queue.unqueued(chunk.map(({ csr }) => csr.uid)));
+        counters.redisOk = true;
+      } catch (error) {
+        return failed(error, chunk.length, why);
+      }
+      const unqueued = chunk.filter(({ csr }) => missing.has(csr.uid));
+      if (unqueued.length > 0 && !(await enqueueChunk(unqueued, why))) return false;
+    }
+    return true;
+  }
+
   async function enqueueChunk(jobs: readonly PlannedJob[], why: string): Promise<boolean> {
     const traced = jobs.map(job => ({ job, span: startEnqueueSpan(tracer, job, why) }));
     const spans = traced.map(({ span }) => span);
@@ -171,15 +189,19 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
       logger.debug({ count: jobs.length, why }, 'enqueued pending CSRs');
       return true;
     } catch (error) {
-      counters.enqueueErrors++;
-      counters.redisOk = false;
       for (const span of spans)
         span.setStatus({ code: SpanStatusCode.ERROR, message: 'enqueue failed' });
-      logger.warn({ err: error, count: jobs.length, why }, 'enqueue failed; will retry');
-      return false;
+      return failed(error, jobs.length, why);
     } finally {
       for (const span of spans) span.end();
     }
+  }
+
+  function failed(error: unknown, count: number, why: string): false {
+    counters.enqueueErrors++;
+    counters.redisOk = false;
+    logger.warn({ err: error, count, why }, 'enqueue failed; will retry');
+    return false;
   }
 
   // Changes arrive one by one; batch them into one bulk enqueue per turn of the event loop.
@@ -234,7 +256,10 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
   // One full pass at a time: a resync that fell due while the last one is still sending (a slow
   // Redis, 100,000 pending CSRs) runs once after it instead of piling more jobs up in memory.
   const fullPass = singleFlight(async (why: string) => {
-    await enqueue(planAll(listWatch.store.values(), options.plan, requesters.newestGoneOf), why);
+    await enqueueUnqueued(
+      planAll(listWatch.store.values(), options.plan, requesters.newestGoneOf),
+      why,
+    );
   });
   function enqueueAll(why: string): void {
     void fullPass(why);
@@ -261,7 +286,7 @@ export function startCsrEnqueuer(options: CsrEnqueuerOptions): CsrEnqueuer {
       // Projected page by page: the LIST never holds every whole CSR at once.
       const { items } = await options.kube.listCsrs({ signal, project: projectPendingCsr });
       counters.relists++;
-      await enqueue(planAll(items, options.plan, requesters.newestGoneOf), 'relist');
+      await enqueueUnqueued(planAll(items, options.plan, requesters.newestGoneOf), 'relist');
     } catch (error) {
       if (!signal.aborted) logger.warn({ err: error }, 'periodic relist failed; will retry');
     }

